@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0
+# Cluster discovery, trust and join: linked into hvxd as its "cluster" unit.
+
+CLUSTER_SRCS := $(addprefix daemon/cluster/, cluster_wire.c cluster_crypto.c \
+	cluster_token.c cluster_store.c cluster_policy.c)
+CLUSTER_OBJS := $(CLUSTER_SRCS:%.c=$(BUILD)/%.o)
+CLUSTER_LIBS := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
