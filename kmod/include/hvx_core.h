@@ -22,7 +22,11 @@ struct hvx_vm *hvx_vm_get(u32 id);
 void hvx_vm_hold(struct hvx_vm *vm);
 void hvx_vm_put(struct hvx_vm *vm);
 
-/* Resolve a HVX_A_VM_ID-style u32 attribute; sets an extack message on failure. */
+/*
+ * Resolve a HVX_A_VM_ID-style u32 attribute. Returns a reference, or NULL
+ * with an extack message when the attribute is absent, not a u32 or names no
+ * live VM (callers answer -ENOENT, or -EINVAL for an absent attribute).
+ */
 struct hvx_vm *hvx_vm_get_attr(const struct nlattr *attr,
 			       struct netlink_ext_ack *extack);
 
@@ -33,15 +37,18 @@ bool hvx_vm_dead(const struct hvx_vm *vm);
  * Copy to or from guest-physical memory through the regions the VMM
  * registered. May sleep; usable from kthreads and workqueues (the VMM's mm
  * is reached with mmget_not_zero). Returns 0, -EFAULT for an address no
- * region covers, or -ESRCH once the VMM's address space is gone.
+ * region covers (or a page the VMM cannot access that way), or -ESRCH once
+ * the VM is destroyed or the VMM's address space is gone.
  */
 int hvx_vm_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, size_t len);
 int hvx_vm_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf, size_t len);
 
 /*
  * VM lifetime events, delivered in process context with no hvx_core lock
- * held; the data pointer is the struct hvx_vm. On HVX_VM_EVENT_DEL the VM is
- * already unpublished: drop every per-VM object and reference taken on it.
+ * held, in the order the changes happened; the data pointer is the struct
+ * hvx_vm. NEW and STATE come for a published VM. On HVX_VM_EVENT_DEL the VM
+ * is already unpublished: drop every per-VM object and reference taken on
+ * it; its guest memory goes right after the chain returns.
  */
 enum hvx_vm_event {
 	HVX_VM_EVENT_NEW,

@@ -13,7 +13,10 @@
 #define HVX_GENL_VERSION	1
 #define HVX_MCGRP_EVENTS	"events"
 
-/* Longest VM name, terminating NUL included. */
+/*
+ * Longest VM name, terminating NUL included. Names are one or more of
+ * [A-Za-z0-9._-].
+ */
 #define HVX_VM_NAME_MAX		64
 /* Most guest memory regions one VM may register. */
 #define HVX_VM_MEM_MAX		64
@@ -68,7 +71,7 @@ enum {
 	HVX_CMD_VM_NEW,		/* do: create; also the create notification */
 	HVX_CMD_VM_DEL,		/* do: destroy; also the destroy notification */
 	HVX_CMD_VM_GET,		/* do and dump */
-	HVX_CMD_VM_SET,		/* do: change state */
+	HVX_CMD_VM_SET,		/* do: change state; also the state notification */
 	HVX_CMD_MEM_ADD,	/* do: register one region, from the VMM */
 	HVX_CMD_MEM_DEL,	/* do: drop the region starting at GPA */
 
