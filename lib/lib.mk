@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: GPL-2.0
+# Userspace library shared by hvxctl, hvxd and the feature units/objects:
+# netlink (hvx_nl), JSON output (hvx_json), config (hvx_conf), control
+# protocol (hvx_ctl). Linked statically into each program.
+
+LIBHVX_SRCS := lib/hvx_nl.c lib/hvx_json.c lib/hvx_conf.c lib/hvx_ctl.c
+LIBHVX := $(BUILD)/lib/libhvx.a
+
+$(LIBHVX): $(LIBHVX_SRCS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
