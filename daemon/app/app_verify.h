@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The verification engine: one install request in, one decision out.  The
+ * guest supplies a manifest and the name of a payload in its own share; the
+ * primary supplies the key and the version floor; what is launched is the
+ * copy that was hashed, kept in a store only hvxd writes.
+ */
+#ifndef HVX_APP_VERIFY_H
+#define HVX_APP_VERIFY_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "app_manifest.h"
+#include "app_proto.h"
+
+struct app_verifier {
+	struct app_primary primary;
+	int store_fd;		/* directory of verified payloads */
+	char *store_dir;
+};
+
+struct app_request {
+	const char *vm;		/* from the channel, never from the guest */
+	const char *app_id;	/* what the guest claims; must match */
+	const char *manifest;
+	size_t manifest_len;
+	int payload_dirfd;	/* the VM's share */
+	const char *payload;	/* path beneath it */
+	bool store;		/* install: keep the copy and commit the version */
+};
+
+struct app_decision {
+	enum app_reason reason;
+	char detail[512];
+	bool have_manifest;
+	struct app_manifest m;
+	char path[PATH_MAX];	/* the stored payload, on success with store */
+};
+
+int app_verifier_init(struct app_verifier *v, const char *primary_addr,
+		      int timeout_ms, const char *store_dir);
+void app_verifier_free(struct app_verifier *v);
+
+enum app_reason app_verify(struct app_verifier *v, const struct app_request *req,
+			   struct app_decision *d);
+void app_decision_free(struct app_decision *d);
+
+#endif
