@@ -8,7 +8,12 @@
 # this file never needs to know a part's sources.
 
 KDIR ?= $(firstword $(wildcard /lib/modules/6.1.*-amd64/build))
-KVER ?= $(patsubst /lib/modules/%/build,%,$(KDIR))
+# A KDIR outside /lib/modules (make check-debug builds one) names its
+# release in the tree; Debian's headers there say 6.1.N, not the uname -r.
+KVER ?= $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),\
+	$(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null))
+# The module tree Kbuild builds; make check-debug points it at a copy.
+HVX_KMOD ?= $(CURDIR)/kmod
 BUILD ?= build
 SAN ?= 0
 V ?= 0
@@ -53,10 +58,10 @@ $(BUILD)/%.o: %.c
 
 modules:
 	@test -n "$(KDIR)" || { echo "hvx: no Debian 6.1 build tree; run scripts/setup" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod W=$(W) C=$(C) modules
+	$(MAKE) -C $(KDIR) M=$(HVX_KMOD) W=$(W) C=$(C) modules
 
 sparse:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod W=1 C=2 modules
+	$(MAKE) -C $(KDIR) M=$(HVX_KMOD) W=1 C=2 modules
 
 checkpatch:
 	scripts/checkpatch
@@ -86,12 +91,12 @@ PREFIX ?= /usr
 install: install-modules install-user
 
 install-modules: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod INSTALL_MOD_DIR=extra \
+	$(MAKE) -C $(KDIR) M=$(HVX_KMOD) INSTALL_MOD_DIR=extra \
 		INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(HVX_KMOD) clean 2>/dev/null || true
 	rm -rf $(BUILD)
 
 help:
