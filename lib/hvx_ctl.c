@@ -256,14 +256,13 @@ int hvx_ctl_call(const char *path, const char *method, struct json_object *param
 	req = hvx_ctl_request(method, params);
 	if (!req || hvx_ctl_encode(&out, req)) {
 		ret = -ENOMEM;
-		snprintf(err, errlen, "%s", strerror(-ret));
+		snprintf(err, errlen, "building the request");
 		goto out;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot reach hvxd at %s: %s", path,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot reach hvxd at %s", path);
 		goto out;
 	}
 	while (sent < out.len) {
@@ -307,7 +306,7 @@ int hvx_ctl_call(const char *path, const char *method, struct json_object *param
 		*result = json_object_get(res);
 	goto out;
 io_err:
-	snprintf(err, errlen, "talking to hvxd at %s: %s", path, strerror(-ret));
+	snprintf(err, errlen, "talking to hvxd at %s", path);
 out:
 	if (fd >= 0)
 		close(fd);

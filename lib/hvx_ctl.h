@@ -59,7 +59,8 @@ int hvx_ctl_parse_reply(struct json_object *reply, struct json_object **result,
 /*
  * Client: connect to @path, send one request, wait up to @timeout_ms for
  * its reply. Returns 0 with *@result owned by the caller, or -errno with a
- * message in @err (the daemon's, or why the daemon could not be reached).
+ * message in @err: the daemon's, or what failed while reaching it (the
+ * caller adds strerror).
  */
 int hvx_ctl_call(const char *path, const char *method, struct json_object *params,
 		 int timeout_ms, struct json_object **result, char *err,

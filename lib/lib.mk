@@ -3,7 +3,9 @@
 # netlink (hvx_nl), JSON output (hvx_json), config (hvx_conf), control
 # protocol (hvx_ctl). Linked statically into each program.
 
-LIBHVX_SRCS := lib/hvx_nl.c lib/hvx_json.c lib/hvx_conf.c lib/hvx_ctl.c
+LIBHVX_SRCS := lib/hvx_nl.c lib/hvx_json.c lib/hvx_conf.c lib/hvx_ctl.c \
+	lib/hvx_vm.c
+# Fragments that sort before this one name it $(BUILD)/lib/libhvx.a.
 LIBHVX := $(BUILD)/lib/libhvx.a
 
 $(LIBHVX): $(LIBHVX_SRCS:%.c=$(BUILD)/%.o)

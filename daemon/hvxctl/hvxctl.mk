@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: GPL-2.0
+# hvxctl: one file per object (hvxctl_<object>.c), listed in the objects
+# table of hvxctl.c.
+
+HVXCTL_SRCS := daemon/hvxctl/hvxctl.c daemon/hvxctl/hvxctl_vm.c \
+	daemon/hvxctl/hvxctl_monitor.c daemon/hvxctl/hvxctl_daemon.c
+HVXCTL := $(BUILD)/hvxctl
+USER_BINS += $(HVXCTL)
+
+$(HVXCTL): $(HVXCTL_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/lib/libhvx.a
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(PKG_LIBS)
