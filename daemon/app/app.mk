@@ -7,11 +7,11 @@ APP_SRCS := $(addprefix daemon/app/, app_crypto.c app_manifest.c app_proto.c \
 	app_policy.c app_verify.c app_launch.c)
 APP_OBJS := $(APP_SRCS:%.c=$(BUILD)/%.o)
 APP_CFLAGS := $(shell pkg-config --cflags jansson openssl 2>/dev/null)
-APP_LIBS := $(shell pkg-config --libs jansson openssl 2>/dev/null || echo -ljansson -lssl -lcrypto)
+APP_LIBS := $(shell pkg-config --libs jansson openssl libsystemd 2>/dev/null)
 
 $(APP_OBJS) $(BUILD)/daemon/app/hvx_primary.o: USER_CFLAGS += $(APP_CFLAGS)
 
 USER_BINS += $(BUILD)/hvx-primary
 
 $(BUILD)/hvx-primary: $(BUILD)/daemon/app/hvx_primary.o $(APP_OBJS)
-	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS) $(PKG_LIBS)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS)

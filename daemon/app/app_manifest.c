@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "app_manifest.h"
+#include "app_proto.h"
 
 static const char canon_magic[] = "hvx-app-manifest\n";
 
@@ -105,18 +106,6 @@ static int get_name(json_t *v, const char *key, char *out, size_t max,
 	return 0;
 }
 
-enum field {
-	F_FORMAT, F_APP_ID, F_VERSION, F_SIZE, F_SHA256, F_VMS, F_EXPIRES,
-	F_ARGS, F_KEY_ID, F_SIGNATURE, F_MAX
-};
-
-static const char *const field_names[F_MAX] = {
-	[F_FORMAT] = "format", [F_APP_ID] = "app_id", [F_VERSION] = "version",
-	[F_SIZE] = "size", [F_SHA256] = "sha256", [F_VMS] = "vms",
-	[F_EXPIRES] = "expires", [F_ARGS] = "args", [F_KEY_ID] = "key_id",
-	[F_SIGNATURE] = "signature",
-};
-
 static int parse_vms(json_t *v, struct app_manifest *m, char *err, size_t errlen)
 {
 	size_t i, j;
@@ -163,12 +152,11 @@ static int parse_args(json_t *v, struct app_manifest *m, char *err, size_t errle
 int app_manifest_parse(const char *buf, size_t len, struct app_manifest *m,
 		       char *err, size_t errlen)
 {
-	json_t *fields[F_MAX] = { 0 };
+	json_t *format, *app_id, *version, *size, *sha256, *vms, *expires;
+	json_t *args, *key_id, *signature, *root;
 	json_error_t jerr;
-	uint64_t format;
-	const char *key;
-	json_t *root, *v;
-	int i, ret;
+	uint64_t fmt;
+	int ret;
 
 	memset(m, 0, sizeof(*m));
 	if (len > APP_MANIFEST_MAX)
@@ -178,44 +166,33 @@ int app_manifest_parse(const char *buf, size_t len, struct app_manifest *m,
 	if (!root)
 		return fail(err, errlen, "JSON: %s at line %d column %d",
 			    jerr.text, jerr.line, jerr.column);
-	if (!json_is_object(root)) {
-		ret = fail(err, errlen, "manifest is not a JSON object");
+	/* "!": every key present, no other key. */
+	if (json_unpack_ex(root, &jerr, 0,
+			   "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o !}",
+			   "format", &format, "app_id", &app_id,
+			   "version", &version, "size", &size, "sha256", &sha256,
+			   "vms", &vms, "expires", &expires, "args", &args,
+			   "key_id", &key_id, "signature", &signature)) {
+		ret = fail(err, errlen, "%s", jerr.text);
 		goto out;
 	}
-	json_object_foreach(root, key, v) {
-		for (i = 0; i < F_MAX; i++)
-			if (!strcmp(key, field_names[i]))
-				break;
-		if (i == F_MAX) {
-			ret = fail(err, errlen, "unknown key \"%.64s\"", key);
-			goto out;
-		}
-		fields[i] = v;
-	}
-	for (i = 0; i < F_MAX; i++) {
-		if (!fields[i]) {
-			ret = fail(err, errlen, "missing key \"%s\"", field_names[i]);
-			goto out;
-		}
-	}
-	ret = get_uint(fields[F_FORMAT], "format", 1, &format, err, errlen);
+	ret = get_uint(format, "format", 1, &fmt, err, errlen);
 	if (ret)
 		goto out;
-	if (format != APP_MANIFEST_FORMAT) {
+	if (fmt != APP_MANIFEST_FORMAT) {
 		ret = fail(err, errlen, "\"format\": %llu is not supported (expected %d)",
-			   (unsigned long long)format, APP_MANIFEST_FORMAT);
+			   (unsigned long long)fmt, APP_MANIFEST_FORMAT);
 		goto out;
 	}
-	ret = get_name(fields[F_APP_ID], "app_id", m->app_id, APP_ID_MAX, err, errlen) ?:
-	      get_uint(fields[F_VERSION], "version", 1, &m->version, err, errlen) ?:
-	      get_uint(fields[F_SIZE], "size", 0, &m->size, err, errlen) ?:
-	      get_hex(fields[F_SHA256], "sha256", m->sha256, APP_SHA256_LEN, err, errlen) ?:
-	      parse_vms(fields[F_VMS], m, err, errlen) ?:
-	      get_uint(fields[F_EXPIRES], "expires", 1, &m->expires, err, errlen) ?:
-	      parse_args(fields[F_ARGS], m, err, errlen) ?:
-	      get_hex(fields[F_KEY_ID], "key_id", m->key_id, APP_KEYID_LEN, err, errlen) ?:
-	      get_hex(fields[F_SIGNATURE], "signature", m->signature, APP_SIG_LEN,
-		      err, errlen);
+	ret = get_name(app_id, "app_id", m->app_id, APP_ID_MAX, err, errlen) ?:
+	      get_uint(version, "version", 1, &m->version, err, errlen) ?:
+	      get_uint(size, "size", 0, &m->size, err, errlen) ?:
+	      get_hex(sha256, "sha256", m->sha256, APP_SHA256_LEN, err, errlen) ?:
+	      parse_vms(vms, m, err, errlen) ?:
+	      get_uint(expires, "expires", 1, &m->expires, err, errlen) ?:
+	      parse_args(args, m, err, errlen) ?:
+	      get_hex(key_id, "key_id", m->key_id, APP_KEYID_LEN, err, errlen) ?:
+	      get_hex(signature, "signature", m->signature, APP_SIG_LEN, err, errlen);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 out:

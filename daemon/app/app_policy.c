@@ -41,26 +41,9 @@ static json_t *load_json(const char *path, char *err, size_t errlen)
 	return root;
 }
 
-static int check_keys(json_t *obj, const char *what, const char *const *allowed,
-		      char *err, size_t errlen)
-{
-	const char *key;
-	json_t *v;
-	int i;
-
-	json_object_foreach(obj, key, v) {
-		for (i = 0; allowed[i]; i++)
-			if (!strcmp(key, allowed[i]))
-				break;
-		if (!allowed[i])
-			return fail(err, errlen, "%s: unknown key \"%.64s\"", what, key);
-	}
-	return 0;
-}
-
 static int load_keys(struct app_policy *p, json_t *keys, char *err, size_t errlen)
 {
-	static const char *const allowed[] = { "name", "public", NULL };
+	json_error_t jerr;
 	size_t i, j;
 	json_t *k;
 
@@ -73,15 +56,12 @@ static int load_keys(struct app_policy *p, json_t *keys, char *err, size_t errle
 		struct app_policy_key *pk = &p->keys[i];
 		const char *name, *pub;
 
-		if (!json_is_object(k))
-			return fail(err, errlen, "\"keys\"[%zu]: expected an object", i);
-		if (check_keys(k, "\"keys\" entry", allowed, err, errlen))
-			return -EINVAL;
-		name = json_string_value(json_object_get(k, "name"));
-		pub = json_string_value(json_object_get(k, "public"));
-		if (!name || !app_name_valid(name, APP_KEY_NAME_MAX))
+		if (json_unpack_ex(k, &jerr, 0, "{s:s, s:s !}", "name", &name,
+				   "public", &pub))
+			return fail(err, errlen, "\"keys\"[%zu]: %s", i, jerr.text);
+		if ( !app_name_valid(name, APP_KEY_NAME_MAX))
 			return fail(err, errlen, "\"keys\"[%zu]: bad or missing \"name\"", i);
-		if (!pub || app_hex_decode(pub, pk->pub, APP_PUBKEY_LEN))
+		if (app_hex_decode(pub, pk->pub, APP_PUBKEY_LEN))
 			return fail(err, errlen,
 				    "\"keys\"[%zu]: \"public\" must be 64 lowercase hex digits", i);
 		strcpy(pk->name, name);
@@ -97,7 +77,7 @@ static int load_keys(struct app_policy *p, json_t *keys, char *err, size_t errle
 
 static int load_apps(struct app_policy *p, json_t *apps, char *err, size_t errlen)
 {
-	static const char *const allowed[] = { "app_id", "min_version", "keys", NULL };
+	json_error_t jerr;
 	size_t i, j;
 	json_t *a;
 
@@ -111,14 +91,10 @@ static int load_apps(struct app_policy *p, json_t *apps, char *err, size_t errle
 		json_t *minv, *keys, *kn;
 		const char *id;
 
-		if (!json_is_object(a))
-			return fail(err, errlen, "\"apps\"[%zu]: expected an object", i);
-		if (check_keys(a, "\"apps\" entry", allowed, err, errlen))
-			return -EINVAL;
-		id = json_string_value(json_object_get(a, "app_id"));
-		minv = json_object_get(a, "min_version");
-		keys = json_object_get(a, "keys");
-		if (!id || !app_name_valid(id, APP_ID_MAX))
+		if (json_unpack_ex(a, &jerr, 0, "{s:s, s:o, s:o !}", "app_id", &id,
+				   "min_version", &minv, "keys", &keys))
+			return fail(err, errlen, "\"apps\"[%zu]: %s", i, jerr.text);
+		if (!app_name_valid(id, APP_ID_MAX))
 			return fail(err, errlen, "\"apps\"[%zu]: bad or missing \"app_id\"", i);
 		if (!json_is_integer(minv) || json_integer_value(minv) < 1 ||
 		    (uint64_t)json_integer_value(minv) > APP_UINT_MAX)
@@ -154,7 +130,8 @@ static int load_apps(struct app_policy *p, json_t *apps, char *err, size_t errle
 static int load_state(struct app_policy *p, char *err, size_t errlen)
 {
 	json_t *root, *floors, *v;
-	const char *id;
+	json_error_t jerr;
+	unsigned int i;
 	int ret = 0;
 
 	if (access(p->state_path, F_OK) < 0 && errno == ENOENT)
@@ -162,21 +139,21 @@ static int load_state(struct app_policy *p, char *err, size_t errlen)
 	root = load_json(p->state_path, err, errlen);
 	if (!root)
 		return -EINVAL;
-	floors = json_object_get(root, "floors");
-	if (!json_is_object(floors) || json_object_size(root) != 1) {
+	if (json_unpack_ex(root, &jerr, 0, "{s:o !}", "floors", &floors) ||
+	    !json_is_object(floors)) {
 		ret = fail(err, errlen, "%s: expected {\"floors\": {...}}", p->state_path);
 		goto out;
 	}
-	json_object_foreach(floors, id, v) {
-		struct app_policy_app *a = app_policy_find(p, id);
-
+	for (i = 0; i < p->n_apps; i++) {
+		v = app_jget(floors, p->apps[i].app_id);
+		if (!v)
+			continue;
 		if (!json_is_integer(v) || json_integer_value(v) < 0) {
 			ret = fail(err, errlen, "%s: floor of %s is not an integer",
-				   p->state_path, id);
+				   p->state_path, p->apps[i].app_id);
 			goto out;
 		}
-		if (a)
-			a->floor = (uint64_t)json_integer_value(v);
+		p->apps[i].floor = (uint64_t)json_integer_value(v);
 	}
 out:
 	json_decref(root);
@@ -186,17 +163,20 @@ out:
 int app_policy_load(struct app_policy *p, const char *path,
 		    const char *state_path, char *err, size_t errlen)
 {
-	static const char *const allowed[] = { "keys", "apps", NULL };
-	json_t *root;
+	json_t *root, *keys, *apps;
+	json_error_t jerr;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	root = load_json(path, err, errlen);
 	if (!root)
 		return -EINVAL;
-	ret = check_keys(root, path, allowed, err, errlen) ?:
-	      load_keys(p, json_object_get(root, "keys"), err, errlen) ?:
-	      load_apps(p, json_object_get(root, "apps"), err, errlen);
+	if (json_unpack_ex(root, &jerr, 0, "{s:o, s:o !}", "keys", &keys,
+			   "apps", &apps))
+		ret = fail(err, errlen, "%s: %s", path, jerr.text);
+	else
+		ret = load_keys(p, keys, err, errlen) ?:
+		      load_apps(p, apps, err, errlen);
 	json_decref(root);
 	if (!ret && state_path) {
 		p->state_path = strdup(state_path);
@@ -321,8 +301,8 @@ static json_t *refuse(enum app_reason r, const char *fmt, ...)
 
 static json_t *handle_lookup(struct app_policy *policy, json_t *req)
 {
-	const char *app_id = json_string_value(json_object_get(req, "app_id"));
-	const char *hex = json_string_value(json_object_get(req, "key_id"));
+	const char *app_id = json_string_value(app_jget(req, "app_id"));
+	const char *hex = json_string_value(app_jget(req, "key_id"));
 	char pub[2 * APP_PUBKEY_LEN + 1];
 	const struct app_policy_key *k;
 	uint8_t key_id[APP_KEYID_LEN];
@@ -348,8 +328,8 @@ static json_t *handle_lookup(struct app_policy *policy, json_t *req)
 
 static json_t *handle_commit(struct app_policy *policy, json_t *req)
 {
-	const char *app_id = json_string_value(json_object_get(req, "app_id"));
-	json_t *v = json_object_get(req, "version");
+	const char *app_id = json_string_value(app_jget(req, "app_id"));
+	json_t *v = app_jget(req, "version");
 	struct app_policy_app *a;
 	int ret;
 
@@ -372,7 +352,7 @@ static json_t *handle_commit(struct app_policy *policy, json_t *req)
 
 json_t *app_primary_handle(struct app_policy *policy, json_t *req)
 {
-	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *op = json_string_value(app_jget(req, "op"));
 
 	if (op && !strcmp(op, "lookup"))
 		return handle_lookup(policy, req);

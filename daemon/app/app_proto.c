@@ -244,14 +244,14 @@ static json_t *primary_call(struct app_primary *p, json_t *req, char *detail,
 
 static enum app_reason reply_status(json_t *rep, char *detail, size_t len)
 {
-	json_t *ok = json_object_get(rep, "ok");
+	json_t *ok = app_jget(rep, "ok");
 	const char *reason, *why;
 	int r;
 
 	if (json_is_true(ok))
 		return APP_OK;
-	reason = json_string_value(json_object_get(rep, "reason"));
-	why = json_string_value(json_object_get(rep, "detail"));
+	reason = json_string_value(app_jget(rep, "reason"));
+	why = json_string_value(app_jget(rep, "detail"));
 	r = reason ? app_reason_from_name(reason) : -1;
 	if (!json_is_false(ok) || r <= APP_OK) {
 		snprintf(detail, len, "primary sent a malformed reply");
@@ -282,8 +282,8 @@ enum app_reason app_primary_lookup(struct app_primary *p, const char *app_id,
 		return APP_PRIMARY_UNREACHABLE;
 	r = reply_status(rep, detail, len);
 	if (r == APP_OK) {
-		pub = json_string_value(json_object_get(rep, "public"));
-		minv = json_object_get(rep, "min_version");
+		pub = json_string_value(app_jget(rep, "public"));
+		minv = app_jget(rep, "min_version");
 		if (!pub || app_hex_decode(pub, out->pub, APP_PUBKEY_LEN) ||
 		    !json_is_integer(minv) || json_integer_value(minv) < 0) {
 			snprintf(detail, len, "primary sent a malformed reply");

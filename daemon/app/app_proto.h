@@ -8,12 +8,25 @@
 #define HVX_APP_PROTO_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include "app_crypto.h"
 
 #define APP_MSG_MAX	65536
+
+/*
+ * hvxd and hvxctl also link json-c (lib/), which exports json_object_get and
+ * json_object_iter_next under the same names as jansson; a program binds each
+ * name to one library only.  So app code never calls those two from jansson:
+ * lookups go through app_jget() (json_object_getn), and unknown or missing
+ * keys are found by json_unpack()'s strict mode instead of iterating.
+ */
+static inline json_t *app_jget(const json_t *o, const char *key)
+{
+	return json_object_getn(o, key, strlen(key));
+}
 
 /* Why an install was refused; the names are part of the protocol. */
 enum app_reason {

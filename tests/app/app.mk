@@ -10,4 +10,4 @@ UNIT_TESTS += $(BUILD)/tests/app/test_app
 
 $(BUILD)/tests/app/test_app.o: USER_CFLAGS += $(APP_CHECK_CFLAGS) $(APP_CFLAGS) -Idaemon/app
 $(BUILD)/tests/app/test_app: $(BUILD)/tests/app/test_app.o $(APP_OBJS)
-	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS) $(PKG_LIBS) $(APP_CHECK_LIBS)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS) $(APP_CHECK_LIBS)

@@ -263,8 +263,8 @@ static const struct {
 	{ "\"args\": [", "\"args\": [1, ", "args" },
 	{ "\"sha256\": \"", "\"sha256\": \"A", "sha256" },
 	{ "\"sha256\": \"", "\"sha256\": \"", NULL },
-	{ "\"format\": 1", "\"format\": 1, \"comment\": \"x\"", "unknown key" },
-	{ "\"format\": 1,", "", "missing key" },
+	{ "\"format\": 1", "\"format\": 1, \"comment\": \"x\"", "unpacked: comment" },
+	{ "\"format\": 1,", "", "not found: format" },
 	{ "{", "[{", "JSON" },
 };
 
