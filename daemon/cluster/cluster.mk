@@ -2,6 +2,7 @@
 # Cluster discovery, trust and join: linked into hvxd as its "cluster" unit.
 
 CLUSTER_SRCS := $(addprefix daemon/cluster/, cluster_wire.c cluster_crypto.c \
-	cluster_token.c cluster_store.c cluster_policy.c)
+	cluster_token.c cluster_store.c cluster_policy.c \
+	cluster_conn.c cluster.c cluster_mgr.c cluster_host.c)
 CLUSTER_OBJS := $(CLUSTER_SRCS:%.c=$(BUILD)/%.o)
 CLUSTER_LIBS := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)

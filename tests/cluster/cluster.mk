@@ -9,3 +9,9 @@ UNIT_TESTS += $(BUILD)/tests/cluster/test_cluster
 $(BUILD)/tests/cluster/test_cluster.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/cluster
 $(BUILD)/tests/cluster/test_cluster: $(BUILD)/tests/cluster/test_cluster.o $(CLUSTER_OBJS)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(CLUSTER_LIBS) $(PKG_LIBS) $(CHECK_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/cluster/test_cluster_join
+
+$(BUILD)/tests/cluster/test_cluster_join.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/cluster
+$(BUILD)/tests/cluster/test_cluster_join: $(BUILD)/tests/cluster/test_cluster_join.o $(CLUSTER_OBJS)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(CLUSTER_LIBS) $(PKG_LIBS) $(CHECK_LIBS)
