@@ -15,3 +15,11 @@ USER_BINS += $(BUILD)/hvx-primary
 
 $(BUILD)/hvx-primary: $(BUILD)/daemon/app/hvx_primary.o $(APP_OBJS)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS)
+
+# hvxctl app: the object file and the engine join hvxctl's link.
+$(BUILD)/daemon/hvxctl/hvxctl_app.o: USER_CFLAGS += -Idaemon/app
+$(BUILD)/hvxctl: $(BUILD)/daemon/hvxctl/hvxctl_app.o $(APP_OBJS)
+# libhvx and its libraries again after our objects, so that the archive
+# resolves what they use from lib/.
+APP_HVXCTL_LIBS := $(BUILD)/lib/libhvx.a $(APP_LIBS) $(PKG_LIBS)
+$(BUILD)/hvxctl: PKG_LIBS += $(APP_HVXCTL_LIBS)

@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "app_manifest.h"
-#include "app_proto.h"
+#include "app_msg.h"
 
 static const char canon_magic[] = "hvx-app-manifest\n";
 

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "app_policy.h"
-#include "app_proto.h"
+#include "app_msg.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {

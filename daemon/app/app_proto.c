@@ -10,7 +10,7 @@
 
 #include <linux/vm_sockets.h>
 
-#include "app_proto.h"
+#include "app_msg.h"
 
 static const char *const reason_names[__APP_REASON_MAX] = {
 	[APP_OK] = "ok",

@@ -2,31 +2,18 @@
 /*
  * Messages between a guest and hvxd, and between hvxd and hvx-primary: one
  * JSON object per SOCK_SEQPACKET message, over a unix socket (tests) or
- * AF_VSOCK (production), parsed with duplicate keys rejected.
+ * AF_VSOCK (production), parsed with duplicate keys rejected (app_msg.h).
+ * This header stays free of jansson so that json-c users can include it.
  */
 #ifndef HVX_APP_PROTO_H
 #define HVX_APP_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <string.h>
-
-#include <jansson.h>
 
 #include "app_crypto.h"
 
 #define APP_MSG_MAX	65536
-
-/*
- * hvxd and hvxctl also link json-c (lib/), which exports json_object_get and
- * json_object_iter_next under the same names as jansson; a program binds each
- * name to one library only.  So app code never calls those two from jansson:
- * lookups go through app_jget() (json_object_getn), and unknown or missing
- * keys are found by json_unpack()'s strict mode instead of iterating.
- */
-static inline json_t *app_jget(const json_t *o, const char *key)
-{
-	return json_object_getn(o, key, strlen(key));
-}
 
 /* Why an install was refused; the names are part of the protocol. */
 enum app_reason {
@@ -57,11 +44,6 @@ int app_reason_from_name(const char *name);
  */
 int app_sock_listen(const char *addr);
 int app_sock_connect(const char *addr, int timeout_ms);
-
-int app_msg_send(int fd, json_t *msg);
-/* NULL with errno set; EMSGSIZE for an oversized message, EPROTO for bad JSON,
- * ECONNRESET for an orderly shutdown by the peer. */
-json_t *app_msg_recv(int fd);
 
 /* hvxd's side of the conversation with hvx-primary. */
 struct app_primary {

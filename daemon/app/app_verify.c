@@ -85,51 +85,63 @@ static int open_payload(const struct app_request *req)
 	return fd < 0 ? -errno : fd;
 }
 
-static enum app_reason check_payload(struct app_verifier *v,
+enum app_reason app_check_payload(struct app_decision *d, int src, int dst,
+				  const char *name)
+{
+	char hex[2 * APP_SHA256_LEN + 1], want[2 * APP_SHA256_LEN + 1];
+	uint8_t sha[APP_SHA256_LEN];
+	int ret;
+
+	ret = app_hash_copy(src, dst, d->m.size, sha);
+	if (ret == -EFBIG || ret == -ENODATA)
+		return refuse(d, APP_HASH_MISMATCH,
+			      "payload %s is %s than the %llu bytes the manifest says",
+			      name, ret == -EFBIG ? "larger" : "smaller",
+			      (unsigned long long)d->m.size);
+	if (ret)
+		return refuse(d, APP_PAYLOAD_UNREADABLE, "payload %s: %s", name,
+			      strerror(-ret));
+	if (memcmp(sha, d->m.sha256, APP_SHA256_LEN)) {
+		app_hex_encode(sha, APP_SHA256_LEN, hex);
+		app_hex_encode(d->m.sha256, APP_SHA256_LEN, want);
+		return refuse(d, APP_HASH_MISMATCH,
+			      "payload %s has sha256 %.16s..., the manifest says %.16s...",
+			      name, hex, want);
+	}
+	return APP_OK;
+}
+
+static enum app_reason store_payload(struct app_verifier *v,
 				     const struct app_request *req,
 				     struct app_decision *d)
 {
-	char tmp[8 + 2 * APP_SHA256_LEN], hex[2 * APP_SHA256_LEN + 1], want[2 * APP_SHA256_LEN + 1];
-	uint8_t sha[APP_SHA256_LEN], rnd[8];
-	int src, dst = -1, ret;
+	char tmp[8 + 2 * APP_SHA256_LEN], hex[2 * APP_SHA256_LEN + 1];
+	uint8_t rnd[8];
+	int src, dst = -1;
 
 	src = open_payload(req);
 	if (src < 0)
 		return refuse(d, APP_PAYLOAD_UNREADABLE, "payload %s: %s",
 			      req->payload, strerror(-src));
-	if (req->store) {
-		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-			close(src);
-			return refuse(d, APP_INTERNAL, "getrandom: %s", strerror(errno));
-		}
-		app_hex_encode(rnd, sizeof(rnd), hex);
-		snprintf(tmp, sizeof(tmp), ".stage-%s", hex);
-		dst = openat(v->store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			     0500);
-		if (dst < 0) {
-			close(src);
-			return refuse(d, APP_INTERNAL, "store %s: %s", v->store_dir,
-				      strerror(errno));
-		}
-	}
-	ret = app_hash_copy(src, dst, d->m.size, sha);
-	close(src);
-	if (!ret && memcmp(sha, d->m.sha256, APP_SHA256_LEN)) {
-		app_hex_encode(sha, APP_SHA256_LEN, hex);
-		app_hex_encode(d->m.sha256, APP_SHA256_LEN, want);
-		refuse(d, APP_HASH_MISMATCH,
-		       "payload %s has sha256 %.16s..., the manifest says %.16s...",
-		       req->payload, hex, want);
-	} else if (ret == -EFBIG || ret == -ENODATA) {
-		refuse(d, APP_HASH_MISMATCH, "payload %s is %s than the %llu bytes the manifest says",
-		       req->payload, ret == -EFBIG ? "larger" : "smaller",
-		       (unsigned long long)d->m.size);
-	} else if (ret) {
-		refuse(d, APP_PAYLOAD_UNREADABLE, "payload %s: %s", req->payload,
-		       strerror(-ret));
-	}
-	if (dst < 0)
+	if (!req->store) {
+		app_check_payload(d, src, -1, req->payload);
+		close(src);
 		return d->reason;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		close(src);
+		return refuse(d, APP_INTERNAL, "getrandom: %s", strerror(errno));
+	}
+	app_hex_encode(rnd, sizeof(rnd), hex);
+	snprintf(tmp, sizeof(tmp), ".stage-%s", hex);
+	dst = openat(v->store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0500);
+	if (dst < 0) {
+		close(src);
+		return refuse(d, APP_INTERNAL, "store %s: %s", v->store_dir,
+			      strerror(errno));
+	}
+	app_check_payload(d, src, dst, req->payload);
+	close(src);
 	if (!d->reason && (fchmod(dst, 0555) < 0 || fsync(dst) < 0))
 		refuse(d, APP_INTERNAL, "store: %s", strerror(errno));
 	close(dst);
@@ -150,15 +162,47 @@ static enum app_reason check_payload(struct app_verifier *v,
 	return APP_OK;
 }
 
+enum app_reason app_check_signed(struct app_decision *d,
+				 const uint8_t pub[APP_PUBKEY_LEN],
+				 uint64_t min_version, const char *vm)
+{
+	char kid[2 * APP_KEYID_LEN + 1];
+	uint8_t *canon;
+	size_t clen;
+	int ret;
+
+	ret = app_manifest_encode(&d->m, &canon, &clen);
+	if (ret)
+		return refuse(d, APP_INTERNAL, "encode: %s", strerror(-ret));
+	ret = app_sig_check(pub, canon, clen, d->m.signature);
+	free(canon);
+	app_hex_encode(d->m.key_id, APP_KEYID_LEN, kid);
+	if (ret != 1)
+		return refuse(d, APP_BAD_SIGNATURE,
+			      "signature does not verify with key %.16s...", kid);
+
+	/* From here on the manifest's fields are the signer's word. */
+	if ((uint64_t)time(NULL) >= d->m.expires)
+		return refuse(d, APP_EXPIRED, "manifest expired at %llu",
+			      (unsigned long long)d->m.expires);
+	if (d->m.version < min_version)
+		return refuse(d, APP_ROLLED_BACK,
+			      "version %llu of %s is below the accepted %llu",
+			      (unsigned long long)d->m.version, d->m.app_id,
+			      (unsigned long long)min_version);
+	if (vm && !app_manifest_has_vm(&d->m, vm))
+		return refuse(d, APP_VM_NOT_PERMITTED,
+			      "manifest of %s does not permit vm %s",
+			      d->m.app_id, vm);
+	return APP_OK;
+}
+
 enum app_reason app_verify(struct app_verifier *v, const struct app_request *req,
 			   struct app_decision *d)
 {
 	char err[256], kid[2 * APP_KEYID_LEN + 1];
 	struct app_lookup lk;
 	enum app_reason r;
-	uint8_t *canon;
-	size_t clen;
-	int ret;
 
 	memset(d, 0, sizeof(*d));
 	if (app_manifest_parse(req->manifest, req->manifest_len, &d->m, err,
@@ -175,31 +219,10 @@ enum app_reason app_verify(struct app_verifier *v, const struct app_request *req
 			       err, sizeof(err));
 	if (r != APP_OK)
 		return refuse(d, r, "%s", err);
-
-	ret = app_manifest_encode(&d->m, &canon, &clen);
-	if (ret)
-		return refuse(d, APP_INTERNAL, "encode: %s", strerror(-ret));
-	ret = app_sig_check(lk.pub, canon, clen, d->m.signature);
-	free(canon);
-	app_hex_encode(d->m.key_id, APP_KEYID_LEN, kid);
-	if (ret != 1)
-		return refuse(d, APP_BAD_SIGNATURE,
-			      "signature does not verify with key %.16s...", kid);
-
-	/* From here on the manifest's fields are the signer's word. */
-	if ((uint64_t)time(NULL) >= d->m.expires)
-		return refuse(d, APP_EXPIRED, "manifest expired at %llu",
-			      (unsigned long long)d->m.expires);
-	if (d->m.version < lk.min_version)
-		return refuse(d, APP_ROLLED_BACK,
-			      "version %llu of %s is below the accepted %llu",
-			      (unsigned long long)d->m.version, d->m.app_id,
-			      (unsigned long long)lk.min_version);
-	if (!app_manifest_has_vm(&d->m, req->vm))
-		return refuse(d, APP_VM_NOT_PERMITTED,
-			      "manifest of %s does not permit vm %s",
-			      d->m.app_id, req->vm);
-	r = check_payload(v, req, d);
+	r = app_check_signed(d, lk.pub, lk.min_version, req->vm);
+	if (r != APP_OK)
+		return r;
+	r = store_payload(v, req, d);
 	if (r != APP_OK || !req->store)
 		return r;
 	/*
@@ -211,7 +234,9 @@ enum app_reason app_verify(struct app_verifier *v, const struct app_request *req
 			       err, sizeof(err));
 	if (r != APP_OK)
 		return refuse(d, r, "%s", err);
-	snprintf(d->detail, sizeof(d->detail), "%s version %llu signed by key %.16s... for vm %s",
+	app_hex_encode(d->m.key_id, APP_KEYID_LEN, kid);
+	snprintf(d->detail, sizeof(d->detail),
+		 "%s version %llu signed by key %.16s... for vm %s",
 		 d->m.app_id, (unsigned long long)d->m.version, kid, req->vm);
 	return APP_OK;
 }

@@ -46,4 +46,15 @@ enum app_reason app_verify(struct app_verifier *v, const struct app_request *req
 			   struct app_decision *d);
 void app_decision_free(struct app_decision *d);
 
+/*
+ * The steps of app_verify(), for hvxctl's offline check too.  On entry
+ * d->m holds a parsed manifest; @vm NULL skips the VM check.
+ */
+enum app_reason app_check_signed(struct app_decision *d,
+				 const uint8_t pub[APP_PUBKEY_LEN],
+				 uint64_t min_version, const char *vm);
+/* Hash @src against the manifest, copying it to @dst when >= 0. */
+enum app_reason app_check_payload(struct app_decision *d, int src, int dst,
+				  const char *name);
+
 #endif

@@ -20,7 +20,7 @@
 #include <systemd/sd-event.h>
 
 #include "app_policy.h"
-#include "app_proto.h"
+#include "app_msg.h"
 
 struct primary {
 	sd_event *event;

@@ -17,6 +17,7 @@ static const struct hvxctl_object *const objects[] = {
 	&hvxctl_vm,
 	&hvxctl_monitor,
 	&hvxctl_daemon,
+	&hvxctl_app,
 };
 
 #define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))

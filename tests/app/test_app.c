@@ -22,6 +22,7 @@
 #include "app_manifest.h"
 #include "app_policy.h"
 #include "app_proto.h"
+#include "app_msg.h"
 #include "app_verify.h"
 
 static EVP_PKEY *key_a, *key_b, *key_c;
