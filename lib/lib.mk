@@ -11,3 +11,8 @@ LIBHVX := $(BUILD)/lib/libhvx.a
 $(LIBHVX): $(LIBHVX_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+# Programs report it with --version and in hvxd's core.status.
+HVX_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/daemon/hvxd/hvxd_main.o $(BUILD)/daemon/hvxctl/hvxctl.o: \
+	USER_CFLAGS += -DHVX_VERSION='"$(HVX_VERSION)"'

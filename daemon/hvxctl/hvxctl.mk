@@ -8,4 +8,4 @@ HVXCTL := $(BUILD)/hvxctl
 USER_BINS += $(HVXCTL)
 
 $(HVXCTL): $(HVXCTL_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/lib/libhvx.a
-	$(CC) $(USER_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(USER_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS)
