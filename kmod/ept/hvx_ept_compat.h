@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
+#include <linux/types.h>
 
-typedef uint64_t u64;
-typedef uint32_t u32;
+typedef __u64 u64;
+typedef __u32 u32;
+
+#define BIT_ULL(n)	(1ULL << (n))
 
 #endif /* _HVX_EPT_COMPAT_H */

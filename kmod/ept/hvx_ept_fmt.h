@@ -12,8 +12,9 @@
 #define _HVX_EPT_FMT_H
 
 #ifdef __KERNEL__
-#include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/types.h>
 #else
 #include "hvx_ept_compat.h"
 #endif
@@ -22,8 +23,8 @@
 #define HVX_EPT_ENTRIES		512
 #define HVX_EPT_PAGE_SHIFT	12
 #define HVX_EPT_LEVEL_SHIFT(l)	(HVX_EPT_PAGE_SHIFT + 9 * ((l) - 1))
-#define HVX_EPT_LEVEL_SIZE(l)	(1ULL << HVX_EPT_LEVEL_SHIFT(l))
-#define HVX_EPT_GPA_LIMIT	(1ULL << HVX_EPT_GPA_BITS)
+#define HVX_EPT_LEVEL_SIZE(l)	BIT_ULL(HVX_EPT_LEVEL_SHIFT(l))
+#define HVX_EPT_GPA_LIMIT	BIT_ULL(HVX_EPT_GPA_BITS)
 
 /* Where paging-structure pages come from: hpa is what entries point to. */
 struct hvx_ept_mm {

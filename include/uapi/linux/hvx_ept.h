@@ -66,7 +66,7 @@ enum hvx_ept_perm {
 	HVX_EPT_PERM_X = 1 << 2,
 
 	/* private: */
-	__HVX_EPT_PERM_ALL = 0x7,
+	__HVX_EPT_PERM_ALL = HVX_EPT_PERM_R | HVX_EPT_PERM_W | HVX_EPT_PERM_X,
 };
 
 /* What backs a range of a view. */
@@ -86,7 +86,7 @@ enum hvx_ept_kind {
 /* Most views per VM, default view included. */
 #define HVX_EPT_VIEWS_MAX	64
 /* Most ranges per view. */
-#define HVX_EPT_RANGES_MAX	65536
+#define HVX_EPT_RANGES_MAX	64
 
 enum {
 	HVX_EPT_A_UNSPEC,
@@ -100,7 +100,7 @@ enum {
 	HVX_EPT_A_ACTIVE_VIEW,	/* u32, the VM's active view */
 	HVX_EPT_A_NR_VIEWS,	/* u32 */
 	HVX_EPT_A_EPTP,		/* u64, the view's EPT pointer */
-	HVX_EPT_A_ACTIVE,	/* flag: this view is the active one */
+	HVX_EPT_A_ACTIVE,	/* flag, set on the active view */
 	HVX_EPT_A_RANGE,	/* nest, multi-attr: GPA, SIZE, PERM, KIND */
 	HVX_EPT_A_LEVEL,	/* u32, 4..1 (dump) */
 	HVX_EPT_A_ENTRY,	/* u64, raw EPT entry (dump) */
