@@ -181,8 +181,8 @@ enum {
 	HVX_IOMMU_A_MAP_UNSPEC,
 	HVX_IOMMU_A_MAP_VM_ID,		/* u32 */
 	HVX_IOMMU_A_MAP_TYPE,		/* u32, enum hvx_iommu_map_type */
-	HVX_IOMMU_A_MAP_GUEST_ID,	/* u32, 0..0xffff */
-	HVX_IOMMU_A_MAP_HOST_ID,	/* u32, 0..0xffff */
+	HVX_IOMMU_A_MAP_GUEST_ID,	/* u16 */
+	HVX_IOMMU_A_MAP_HOST_ID,	/* u16 */
 
 	/* private: */
 	__HVX_IOMMU_A_MAP_MAX,
