@@ -171,17 +171,44 @@ struct load_state {
 	size_t n;
 	void **bufs;
 	unsigned char *seen;	/* per key, in schema order */
+	FILE *f;
+	int line;		/* lines read so far: the handler's line */
+	int err_line;
 	char err[HVX_CONF_ERR_MAX];
 };
+
+static int handle(struct load_state *st, const char *section, const char *name,
+		  const char *value);
+
+/* inih's reader, counting lines so errors can name theirs. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct load_state *st = stream;
+	char *ret = fgets(str, num, st->f);
+
+	if (ret)
+		st->line++;
+	return ret;
+}
 
 static int handler(void *user, const char *section, const char *name,
 		   const char *value)
 {
 	struct load_state *st = user;
+	int ret = handle(st, section, name, value);
+
+	/* Keep only the first problem, as inih does. */
+	if (!ret && !st->err_line)
+		st->err_line = st->line;
+	return ret;
+}
+
+static int handle(struct load_state *st, const char *section, const char *name,
+		  const char *value)
+{
 	size_t idx = 0;
 
-	/* inih reports only the first error's line; keep its message. */
-	if (st->err[0])
+	if (st->err_line)
 		return 0;
 	if (!name) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
 		return 1;
@@ -250,13 +277,15 @@ int hvx_conf_load(const char *path, const struct hvx_conf_section *secs,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	line = ini_parse_file(f, handler, &st);
+	st.f = f;
+	line = ini_parse_stream(reader, &st, handler, &st);
 	fclose(f);
 	if (line) {
 		ret = line < 0 ? -ENOMEM : -EINVAL;
+		/* inih's own (syntax) error may come before ours. */
 		if (line > 0)
 			snprintf(err, errlen, "%s:%d: %s", path, line,
-				 st.err[0] ? st.err :
+				 line == st.err_line ? st.err :
 				 "syntax error (expected [section] or key = value)");
 		else
 			snprintf(err, errlen, "%s: out of memory", path);
