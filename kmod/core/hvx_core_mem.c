@@ -26,6 +26,17 @@ static bool hvx_mem_overlaps(const struct hvx_mem_region *a,
 	return a->gpa < b->gpa + b->size && b->gpa < a->gpa + a->size;
 }
 
+static void hvx_mem_unbind(struct hvx_vm *vm)
+{
+	lockdep_assert_held_write(&vm->mem_lock);
+	vm->nr_mem = 0;
+	if (vm->mm)
+		mmdrop(vm->mm);
+	vm->mm = NULL;
+	put_pid(vm->mem_pid);
+	vm->mem_pid = NULL;
+}
+
 /* The caller validated alignment, size, wrap-around and the user range. */
 int hvx_mem_add(struct hvx_vm *vm, const struct hvx_mem_region *r,
 		struct netlink_ext_ack *extack)
@@ -45,6 +56,12 @@ int hvx_mem_add(struct hvx_vm *vm, const struct hvx_mem_region *r,
 		goto out_unlock;
 	}
 	down_write(&vm->mem_lock);
+	/*
+	 * A VMM that exited cannot drop its regions: a new VMM process takes
+	 * the VM over, and the stale regions go.
+	 */
+	if (vm->mm && vm->mm != current->mm && !atomic_read(&vm->mm->mm_users))
+		hvx_mem_unbind(vm);
 	if (vm->mm && vm->mm != current->mm) {
 		NL_SET_ERR_MSG(extack, "VM memory is bound to another process");
 		ret = -EPERM;
@@ -80,17 +97,6 @@ out_up:
 out_unlock:
 	mutex_unlock(&hvx_vms_lock);
 	return ret;
-}
-
-static void hvx_mem_unbind(struct hvx_vm *vm)
-{
-	lockdep_assert_held_write(&vm->mem_lock);
-	vm->nr_mem = 0;
-	if (vm->mm)
-		mmdrop(vm->mm);
-	vm->mm = NULL;
-	put_pid(vm->mem_pid);
-	vm->mem_pid = NULL;
 }
 
 int hvx_mem_del(struct hvx_vm *vm, u64 gpa, struct netlink_ext_ack *extack)

@@ -10,7 +10,7 @@
 #include <linux/ctype.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
-#include <linux/uaccess.h>
+#include <linux/sched/mm.h>
 #include <net/genetlink.h>
 
 #include <hvx_core.h>
@@ -109,9 +109,13 @@ out:
 	return ret;
 }
 
-/* Returns the genl header so dumps can mark it inconsistent. */
+/*
+ * Returns the genl header so dumps can mark it inconsistent. own is the
+ * number of references the caller itself holds, so that users counts only
+ * other holders; events (own < 0) leave users out.
+ */
 static void *hvx_nl_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid,
-			    u32 seq, int flags, u8 cmd, bool priv)
+			    u32 seq, int flags, u8 cmd, bool priv, int own)
 {
 	void *hdr;
 
@@ -124,7 +128,8 @@ static void *hvx_nl_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid,
 	    nla_put_u32(skb, HVX_A_VM_OWNER_UID,
 			from_kuid_munged(current_user_ns(), vm->owner_uid)) ||
 	    nla_put_u32(skb, HVX_A_VM_STATE, READ_ONCE(vm->state)) ||
-	    nla_put_u32(skb, HVX_A_VM_USERS, hvx_vm_users(vm)) ||
+	    (own >= 0 &&
+	     nla_put_u32(skb, HVX_A_VM_USERS, hvx_vm_users(vm) - own)) ||
 	    hvx_nl_fill_mem(skb, vm, priv)) {
 		genlmsg_cancel(skb, hdr);
 		return NULL;
@@ -185,15 +190,18 @@ static struct hvx_vm *hvx_nl_get_vm(struct genl_info *info)
 	return ERR_PTR(-EINVAL);
 }
 
-static int hvx_nl_reply_vm(struct genl_info *info, struct hvx_vm *vm, u8 cmd)
+/* The caller holds one reference on vm. */
+static int hvx_nl_reply_vm(struct sk_buff *skb, struct genl_info *info,
+			   struct hvx_vm *vm, u8 cmd)
 {
+	bool priv = netlink_capable(skb, CAP_NET_ADMIN);
 	struct sk_buff *msg;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	if (!hvx_nl_fill_vm(msg, vm, info->snd_portid, info->snd_seq, 0, cmd,
-			    true)) {
+			    priv, 1)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -231,7 +239,7 @@ static int hvx_nl_vm_new(struct sk_buff *skb, struct genl_info *info)
 	 * The VM exists now even if the reply cannot be sent; the caller
 	 * learns its id from the event or a dump.
 	 */
-	ret = hvx_nl_reply_vm(info, vm, HVX_CMD_VM_NEW);
+	ret = hvx_nl_reply_vm(skb, info, vm, HVX_CMD_VM_NEW);
 	hvx_vm_put(vm);
 	return ret;
 }
@@ -259,7 +267,7 @@ static int hvx_nl_vm_get(struct sk_buff *skb, struct genl_info *info)
 	vm = hvx_nl_get_vm(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
-	ret = hvx_nl_reply_vm(info, vm, HVX_CMD_VM_GET);
+	ret = hvx_nl_reply_vm(skb, info, vm, HVX_CMD_VM_GET);
 	hvx_vm_put(vm);
 	return ret;
 }
@@ -281,7 +289,7 @@ static int hvx_nl_vm_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	for (vm = hvx_vm_next(&id); vm; id++, vm = hvx_vm_next(&id)) {
 		hdr = hvx_nl_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid,
 				     cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				     HVX_CMD_VM_GET, priv);
+				     HVX_CMD_VM_GET, priv, 0);
 		if (!hdr)
 			break;
 		genl_dump_check_consistent(cb, hdr);
@@ -381,8 +389,11 @@ static int hvx_nl_parse_region(struct nlattr *nest, struct hvx_mem_region *r,
 				    "Region wraps around the guest address space");
 		return -EOVERFLOW;
 	}
-	if (check_add_overflow(r->uaddr, r->size, &end) ||
-	    !access_ok(u64_to_user_ptr(r->uaddr), r->size)) {
+	/*
+	 * access_ok() lets anything below the canonical hole pass; the region
+	 * must lie within the caller's address space proper.
+	 */
+	if (check_add_overflow(r->uaddr, r->size, &end) || end > TASK_SIZE) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[HVX_A_MEM_UADDR],
 				    "Region is outside the user address space");
 		return -EFAULT;
@@ -493,7 +504,8 @@ static struct genl_family hvx_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = hvx_nl_ops,
 	.n_ops = ARRAY_SIZE(hvx_nl_ops),
-	.resv_start_op = HVX_CMD_MEM_DEL + 1,
+	/* A new family: every op checks genlmsghdr.reserved and nlmsg_flags. */
+	.resv_start_op = 0,
 	.mcgrps = hvx_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(hvx_nl_mcgrps),
 };
@@ -519,7 +531,7 @@ static int hvx_nl_vm_event(struct notifier_block *nb, unsigned long event,
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return NOTIFY_DONE;
-	if (!hvx_nl_fill_vm(msg, data, 0, 0, 0, cmds[event], false)) {
+	if (!hvx_nl_fill_vm(msg, data, 0, 0, 0, cmds[event], false, -1)) {
 		nlmsg_free(msg);
 		return NOTIFY_DONE;
 	}

@@ -131,12 +131,12 @@ static void hvx_vm_notify(struct hvx_vm *vm, enum hvx_vm_event event)
 	blocking_notifier_call_chain(&hvx_vm_chain, event, vm);
 }
 
-/* The references held by hvx modules: all but the registry's. */
+/* References on vm other than the registry's. */
 u32 hvx_vm_users(const struct hvx_vm *vm)
 {
 	unsigned int refs = kref_read(&vm->ref);
 
-	return refs && !READ_ONCE(vm->dead) ? refs - 1 : refs;
+	return READ_ONCE(vm->dead) ? refs : refs - 1;
 }
 
 static bool hvx_vm_name_taken(const char *name)
