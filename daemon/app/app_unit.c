@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit "app": application protection.  A guest agent sends an install (or
+ * verify-only) request on its VM's channel; the unit asks the primary for
+ * the signing key and version floor, checks signature, expiry, version, VM
+ * and payload hash (daemon/app/app_verify.c), and launches what it stored:
+ * a sandboxed transient systemd unit, or fork/exec where no systemd runs.
+ * Every decision goes to the journal with its reason, and "app.list"
+ * shows what was launched and whether it still runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app_guest.h"
+#include "app_launch.h"
+#include "app_verify.h"
+#include "hvx_json.h"
+#include "hvxd.h"
+
+#define APP_GUESTS_MAX		32
+#define APP_LAUNCH_TIMEOUT_MS	10000
+
+struct app_conf {
+	bool enabled;
+	char primary[128];
+	uint64_t primary_timeout_usec;
+	char guest_dir[80];	/* sockets are "<guest_dir>/<vm>.sock" */
+	char guests[APP_GUESTS_MAX * (APP_VM_MAX + 1)];
+	char share_dir[256];	/* payloads of VM v beneath "<share_dir>/<v>" */
+	char store_dir[256];
+	unsigned int launcher;
+	char user[64];
+};
+
+static const char *const launcher_names[] = { "auto", "systemd", "exec", NULL };
+
+/* "vm1 vm2": names as app manifests spell them, each once. */
+static int parse_guests(const char *val, void *dst, char *err, size_t errlen)
+{
+	char *copy = strdupa(val), *save, *tok;
+	char seen[APP_GUESTS_MAX][APP_VM_MAX + 1];
+	unsigned int n = 0, i;
+
+	if (strlen(val) >= sizeof(((struct app_conf *)0)->guests)) {
+		snprintf(err, errlen, "too long");
+		return -EINVAL;
+	}
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (!app_name_valid(tok, APP_VM_MAX)) {
+			snprintf(err, errlen, "\"%.64s\" is not a VM name", tok);
+			return -EINVAL;
+		}
+		for (i = 0; i < n; i++) {
+			if (!strcmp(seen[i], tok)) {
+				snprintf(err, errlen, "\"%s\" listed twice", tok);
+				return -EINVAL;
+			}
+		}
+		if (n == APP_GUESTS_MAX) {
+			snprintf(err, errlen, "more than %d guests", APP_GUESTS_MAX);
+			return -EINVAL;
+		}
+		strcpy(seen[n++], tok);
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+static int parse_addr(const char *val, void *dst, char *err, size_t errlen)
+{
+	if (strlen(val) >= sizeof(((struct app_conf *)0)->primary) ||
+	    (strncmp(val, "unix:/", 6) && strncmp(val, "vsock:", 6))) {
+		snprintf(err, errlen, "expected unix:/PATH or vsock:CID:PORT");
+		return -EINVAL;
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+#define STR(field, dflt) HVX_CONF_STR, offsetof(struct app_conf, field),	\
+	.size = sizeof(((struct app_conf *)0)->field), .def = dflt
+
+static const struct hvx_conf_key app_keys[] = {
+	{ "enabled", HVX_CONF_BOOL, offsetof(struct app_conf, enabled), .def = "no" },
+	{ "primary", HVX_CONF_CUSTOM, offsetof(struct app_conf, primary),
+	  .size = sizeof(((struct app_conf *)0)->primary),
+	  .def = "unix:/run/hvx/primary.sock", .parse = parse_addr },
+	{ "primary_timeout", HVX_CONF_DURATION,
+	  offsetof(struct app_conf, primary_timeout_usec), .def = "2s",
+	  .min = 10000, .max = 60000000 },
+	{ "guest_dir", STR(guest_dir, "/run/hvx/app") },
+	{ "guests", HVX_CONF_CUSTOM, offsetof(struct app_conf, guests),
+	  .size = sizeof(((struct app_conf *)0)->guests), .def = "",
+	  .parse = parse_guests },
+	{ "share_dir", STR(share_dir, "/var/lib/hvx/share") },
+	{ "store_dir", STR(store_dir, "/var/lib/hvx/apps") },
+	{ "launcher", HVX_CONF_ENUM, offsetof(struct app_conf, launcher),
+	  .def = "auto", .choices = launcher_names },
+	{ "user", STR(user, "nobody") },
+	{ NULL }
+};
+
+struct app_unit;
+
+/* One guest: its channel and its share. */
+struct app_chan {
+	struct app_unit *u;
+	char vm[APP_VM_MAX + 1];
+	char path[108];
+	int share_fd;
+	sd_event_source *listen;
+};
+
+struct app_inst {
+	struct app_inst *next;
+	struct app_unit *u;
+	char vm[APP_VM_MAX + 1];
+	char app_id[APP_ID_MAX + 1];
+	uint64_t version;
+	char sha256[2 * APP_SHA256_LEN + 1];
+	char key_id[2 * APP_KEYID_LEN + 1];
+	char unit[256];		/* "" for fork/exec */
+	pid_t pid;
+	bool running;
+	int status;		/* wait status, when ours and exited */
+	uint64_t installed;	/* CLOCK_REALTIME, usec */
+	sd_event_source *watch;
+};
+
+struct app_unit {
+	struct hvxd *d;
+	struct app_conf conf;
+	struct app_verifier v;
+	struct app_chan chans[APP_GUESTS_MAX];
+	unsigned int n_chans;
+	struct app_inst *insts;
+	unsigned long seq;
+	uint64_t decisions[__APP_REASON_MAX];
+};
+
+static int on_exit_fd(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct app_inst *in = data;
+	siginfo_t si = { 0 };
+
+	/* Ours (fork/exec) to reap; a systemd unit's main process is not. */
+	if (!in->unit[0] && !waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) &&
+	    si.si_pid)
+		in->status = si.si_code == CLD_EXITED ? si.si_status << 8 : si.si_status;
+	in->running = false;
+	hvxd_log(LOG_INFO, "app", "vm %s: %s version %" PRIu64 " (pid %d%s%s) exited",
+		 in->vm, in->app_id, in->version, in->pid, in->unit[0] ? ", unit " : "",
+		 in->unit);
+	in->watch = sd_event_source_disable_unref(in->watch);
+	return 0;
+}
+
+static int record(struct app_unit *u, const struct app_chan *ch,
+		  const struct app_decision *d, const struct app_launched *l)
+{
+	struct app_inst *in = calloc(1, sizeof(*in));
+	struct timespec ts;
+	int fd, ret;
+
+	if (!in)
+		return -ENOMEM;
+	in->u = u;
+	strcpy(in->vm, ch->vm);
+	strcpy(in->app_id, d->m.app_id);
+	in->version = d->m.version;
+	app_hex_encode(d->m.sha256, APP_SHA256_LEN, in->sha256);
+	app_hex_encode(d->m.key_id, APP_KEYID_LEN, in->key_id);
+	snprintf(in->unit, sizeof(in->unit), "%s", l->unit);
+	in->pid = l->pid;
+	in->running = true;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	in->installed = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	/* A pidfd tells us when the app ends, whoever launched it. */
+	fd = l->pidfd >= 0 ? l->pidfd : (int)syscall(SYS_pidfd_open, l->pid, 0);
+	if (fd >= 0) {
+		ret = sd_event_add_io(hvxd_event(u->d), &in->watch, fd, EPOLLIN,
+				      on_exit_fd, in);
+		if (ret < 0)
+			close(fd);
+		else
+			sd_event_source_set_io_fd_own(in->watch, 1);
+	}
+	in->next = u->insts;
+	u->insts = in;
+	return 0;
+}
+
+static void launch(struct app_unit *u, const struct app_chan *ch,
+		   struct app_decision *d, struct app_launched *l)
+{
+	char unit[256], desc[256], err[512];
+	struct app_launch_spec spec = {
+		.path = d->path,
+		.args = d->m.args,
+		.n_args = d->m.n_args,
+		.unit = unit,
+		.description = desc,
+		.user = u->conf.user,
+		.timeout_ms = APP_LAUNCH_TIMEOUT_MS,
+	};
+
+	snprintf(unit, sizeof(unit), "hvx-app-%s-%s-%lu.service", ch->vm,
+		 d->m.app_id, ++u->seq);
+	snprintf(desc, sizeof(desc), "hvx app %s version %" PRIu64 " for vm %s",
+		 d->m.app_id, d->m.version, ch->vm);
+	if (app_launch((enum app_launcher)u->conf.launcher, &spec, l, err,
+		       sizeof(err))) {
+		d->reason = APP_LAUNCH_FAILED;
+		snprintf(d->detail, sizeof(d->detail), "%s", err);
+		return;
+	}
+	if (record(u, ch, d, l)) {
+		hvxd_log(LOG_WARNING, "app", "vm %s: %s launched as pid %d but not recorded",
+			 ch->vm, d->m.app_id, l->pid);
+		if (l->pidfd >= 0)
+			close(l->pidfd);
+	}
+}
+
+static void handle(struct app_unit *u, struct app_chan *ch, int fd,
+		   const struct app_guest_req *req)
+{
+	struct app_launched l = { .pidfd = -1 };
+	struct app_decision d = { 0 };
+	struct app_request areq = {
+		.vm = ch->vm,
+		.app_id = req->app_id,
+		.manifest = req->manifest,
+		.manifest_len = req->manifest_len,
+		.payload_dirfd = ch->share_fd,
+		.payload = req->payload,
+		.store = req->install,
+	};
+	struct app_guest_reply rep;
+
+	if (req->vm[0] && strcmp(req->vm, ch->vm)) {
+		d.reason = APP_VM_NOT_PERMITTED;
+		snprintf(d.detail, sizeof(d.detail),
+			 "request names vm %s on the channel of vm %s", req->vm, ch->vm);
+	} else if (app_verify(&u->v, &areq, &d) == APP_OK && req->install) {
+		launch(u, ch, &d, &l);
+	}
+	u->decisions[d.reason]++;
+	if (d.reason == APP_OK)
+		hvxd_log(LOG_NOTICE, "app", "vm %s: %s %s version %" PRIu64 ": accepted: %s%s%s%s",
+			 ch->vm, req->install ? "install" : "verify", d.m.app_id,
+			 d.m.version, d.detail, l.pid ? ", launched" : "",
+			 l.unit[0] ? " as unit " : "", l.unit);
+	else
+		hvxd_log(LOG_WARNING, "app", "vm %s: %s %s: refused: %s: %s", ch->vm,
+			 req->install ? "install" : "verify", req->app_id,
+			 app_reason_name(d.reason), d.detail);
+	rep = (struct app_guest_reply){
+		.reason = d.reason,
+		.detail = d.detail,
+		.app_id = d.have_manifest ? d.m.app_id : NULL,
+		.version = d.have_manifest ? d.m.version : 0,
+		.pid = d.reason == APP_OK ? l.pid : 0,
+		.unit = d.reason == APP_OK && l.unit[0] ? l.unit : NULL,
+	};
+	if (app_guest_send(fd, &rep) < 0)
+		hvxd_log(LOG_INFO, "app", "vm %s: guest left before the reply", ch->vm);
+	app_decision_free(&d);
+}
+
+static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct app_chan *ch = data;
+	struct app_guest_req req;
+	char err[256];
+	int ret;
+
+	ret = app_guest_recv(fd, &req, err, sizeof(err));
+	if (ret == -EPROTO) {
+		struct app_guest_reply rep = { .reason = APP_BAD_REQUEST, .detail = err };
+
+		ch->u->decisions[APP_BAD_REQUEST]++;
+		hvxd_log(LOG_WARNING, "app", "vm %s: refused: %s: %s", ch->vm,
+			 app_reason_name(APP_BAD_REQUEST), err);
+		app_guest_send(fd, &rep);
+		return 0;
+	}
+	if (ret < 0) {
+		sd_event_source_disable_unref(s);
+		return 0;
+	}
+	handle(ch->u, ch, fd, &req);
+	app_guest_req_free(&req);
+	return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct app_chan *ch = data;
+	sd_event_source *cs;
+	int cfd;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0)
+		return 0;
+	if (sd_event_add_io(hvxd_event(ch->u->d), &cs, cfd, EPOLLIN, on_guest, ch) < 0) {
+		close(cfd);
+		return 0;
+	}
+	sd_event_source_set_io_fd_own(cs, 1);
+	/* The loop holds the only reference; on_guest drops it at EOF. */
+	sd_event_source_set_floating(cs, 1);
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = strdupa(path), *slash;
+
+	for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*slash = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int chan_open(struct app_unit *u, struct app_chan *ch, const char *vm)
+{
+	char addr[120], share[512];
+	int fd, ret;
+
+	ch->u = u;
+	ch->share_fd = -1;
+	strcpy(ch->vm, vm);
+	if (snprintf(ch->path, sizeof(ch->path), "%s/%s.sock", u->conf.guest_dir,
+		     vm) >= (int)sizeof(ch->path))
+		return -ENAMETOOLONG;
+	snprintf(share, sizeof(share), "%s/%s", u->conf.share_dir, vm);
+	ret = mkdir_p(share, 0755);
+	if (ret)
+		return ret;
+	ch->share_fd = open(share, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ch->share_fd < 0)
+		return -errno;
+	snprintf(addr, sizeof(addr), "unix:%s", ch->path);
+	fd = app_sock_listen(addr);
+	if (fd < 0)
+		return fd;
+	ret = sd_event_add_io(hvxd_event(u->d), &ch->listen, fd, EPOLLIN, on_accept, ch);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	sd_event_source_set_io_fd_own(ch->listen, 1);
+	return 0;
+}
+
+static void chan_close(struct app_chan *ch)
+{
+	if (ch->listen) {
+		ch->listen = sd_event_source_disable_unref(ch->listen);
+		unlink(ch->path);
+	}
+	if (ch->share_fd >= 0)
+		close(ch->share_fd);
+	ch->share_fd = -1;
+}
+
+static void app_fini(struct hvxd *d, void *priv)
+{
+	struct app_unit *u = priv;
+	struct app_inst *in;
+	unsigned int i;
+
+	for (i = 0; i < u->n_chans; i++)
+		chan_close(&u->chans[i]);
+	/* The apps themselves keep running: hvxd restarting is not a reason
+	 * to stop what was verified. */
+	while ((in = u->insts)) {
+		u->insts = in->next;
+		sd_event_source_disable_unref(in->watch);
+		free(in);
+	}
+	app_verifier_free(&u->v);
+	free(u);
+}
+
+static int app_init(struct hvxd *d, const void *conf, void **priv)
+{
+	struct app_unit *u = calloc(1, sizeof(*u));
+	char *guests, *save, *tok;
+	int ret;
+
+	if (!u)
+		return -ENOMEM;
+	u->d = d;
+	u->conf = *(const struct app_conf *)conf;
+	ret = mkdir_p(u->conf.guest_dir, 0755);
+	if (!ret)
+		ret = mkdir_p(u->conf.store_dir, 0755);
+	if (!ret)
+		ret = app_verifier_init(&u->v, u->conf.primary,
+					(int)(u->conf.primary_timeout_usec / 1000),
+					u->conf.store_dir);
+	if (ret) {
+		hvxd_log(LOG_ERR, "app", "store %s or guest_dir %s: %s",
+			 u->conf.store_dir, u->conf.guest_dir, strerror(-ret));
+		u->v.store_fd = -1;
+		app_fini(d, u);
+		return ret;
+	}
+	guests = strdupa(u->conf.guests);
+	for (tok = strtok_r(guests, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		ret = chan_open(u, &u->chans[u->n_chans], tok);
+		u->n_chans++;
+		if (ret) {
+			hvxd_log(LOG_ERR, "app", "vm %s: channel %s: %s", tok,
+				 u->chans[u->n_chans - 1].path, strerror(-ret));
+			app_fini(d, u);
+			return ret;
+		}
+	}
+	hvxd_log(LOG_INFO, "app", "%u guest channel(s) in %s, primary %s, store %s, launcher %s",
+		 u->n_chans, u->conf.guest_dir, u->conf.primary, u->conf.store_dir,
+		 launcher_names[u->conf.launcher]);
+	*priv = u;
+	return 0;
+}
+
+static int app_status(void *priv, struct json_object *o)
+{
+	struct app_unit *u = priv;
+	struct json_object *dec = json_object_new_object();
+	int i;
+
+	if (!dec)
+		return -ENOMEM;
+	for (i = 0; i < __APP_REASON_MAX; i++)
+		if (u->decisions[i] && hvx_json_add_u64(dec, app_reason_name(i), u->decisions[i]))
+			goto nomem;
+	if (hvx_json_add(o, "decisions", dec))
+		return -ENOMEM;
+	return hvx_json_add_u64(o, "guests", u->n_chans);
+nomem:
+	json_object_put(dec);
+	return -ENOMEM;
+}
+
+static struct json_object *inst_json(const struct app_inst *in)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (hvx_json_add_str(o, "vm", in->vm) ||
+	    hvx_json_add_str(o, "app_id", in->app_id) ||
+	    hvx_json_add_u64(o, "version", in->version) ||
+	    hvx_json_add_str(o, "sha256", in->sha256) ||
+	    hvx_json_add_str(o, "key_id", in->key_id) ||
+	    hvx_json_add_u64(o, "pid", (uint64_t)in->pid) ||
+	    hvx_json_add_str(o, "launcher", in->unit[0] ? "systemd" : "exec") ||
+	    (in->unit[0] && hvx_json_add_str(o, "unit", in->unit)) ||
+	    hvx_json_add_str(o, "state", in->running ? "running" : "exited") ||
+	    (!in->running && !in->unit[0] &&
+	     hvx_json_add_i64(o, "wait_status", in->status)) ||
+	    hvx_json_add_u64(o, "installed_usec", in->installed)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int m_list(struct hvxd_call *call, struct json_object *params, void *priv)
+{
+	struct app_unit *u = priv;
+	struct json_object *res = json_object_new_object(), *arr, *o;
+	const struct app_inst *in;
+
+	arr = json_object_new_array();
+	if (!res || !arr)
+		goto nomem;
+	for (in = u->insts; in; in = in->next) {
+		o = inst_json(in);
+		if (!o || json_object_array_add(arr, o)) {
+			json_object_put(o);
+			goto nomem;
+		}
+	}
+	if (hvx_json_add(res, "apps", arr)) {
+		json_object_put(res);
+		return -ENOMEM;
+	}
+	hvxd_call_reply(call, res);
+	return 0;
+nomem:
+	json_object_put(arr);
+	json_object_put(res);
+	return -ENOMEM;
+}
+
+static const struct hvxd_method app_methods[] = {
+	{ "list", m_list, 0 },
+	{ NULL }
+};
+
+const struct hvxd_unit hvxd_app_unit = {
+	.name = "app",
+	.conf = app_keys,
+	.conf_size = sizeof(struct app_conf),
+	.init = app_init,
+	.fini = app_fini,
+	.status = app_status,
+	.methods = app_methods,
+};
