@@ -27,6 +27,7 @@
 /* Units in start order; they stop in reverse. */
 static const struct hvxd_unit *const unit_table[] = {
 	&hvxd_core_unit,
+	&hvxd_app_unit,
 };
 
 #define N_UNITS (sizeof(unit_table) / sizeof(unit_table[0]))
