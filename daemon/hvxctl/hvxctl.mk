@@ -9,3 +9,8 @@ USER_BINS += $(HVXCTL)
 
 $(HVXCTL): $(HVXCTL_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/lib/libhvx.a
 	$(CC) $(USER_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS)
+
+install-user:: $(HVXCTL)
+	install -D -m 0755 $(HVXCTL) $(DESTDIR)$(PREFIX)/bin/hvxctl
+	install -D -m 0644 Documentation/man/hvxctl.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/hvxctl.8
