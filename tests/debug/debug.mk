@@ -17,7 +17,7 @@ FAILNTH_OBJS := $(FAILNTH_SRCS:%.c=$(BUILD)/%.o)
 TEST_BINS += $(BUILD)/tests/vm_failnth
 
 $(FAILNTH_OBJS): USER_CFLAGS += -Itests/debug -Ikmod/core_test
-$(BUILD)/tests/vm_failnth: $(FAILNTH_OBJS)
+$(BUILD)/tests/vm_failnth: $(FAILNTH_OBJS) $(LIBHVX)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -28,6 +28,7 @@
 #include <netlink/msg.h>
 
 #include "failnth.h"
+#include "hvx_nl.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define KMEMLEAK	DEBUGFS "/kmemleak"
@@ -86,7 +87,7 @@ int fn_genl_open(struct fn_genl *g, const char *family)
 	if (genl_connect(g->sk) < 0)
 		goto err;
 	fd = nl_socket_get_fd(g->sk);
-	/* Extack messages for the diagnostics; capped acks keep them simple to find. */
+	/* Extack messages for the diagnostics; capped: no echo of the request. */
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
@@ -144,20 +145,6 @@ int fn_parse_attrs(struct nlmsghdr *nlh, struct nlattr **tb, int maxtype)
 	return genlmsg_parse(nlh, 0, tb, maxtype, NULL);
 }
 
-static void fn_extack(struct fn *f, struct nlmsghdr *nlh, void *tlvs)
-{
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int len = (char *)nlh + nlh->nlmsg_len - (char *)tlvs;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
-		return;
-	if (nla_parse(tb, NLMSGERR_ATTR_MAX, tlvs, len, NULL) < 0)
-		return;
-	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(f->extack, sizeof(f->extack), "%s",
-			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-}
-
 int fn_request(struct fn *f, struct fn_genl *g, struct nl_msg *msg,
 	       fn_parse_t parse, void *arg)
 {
@@ -196,23 +183,20 @@ int fn_request(struct fn *f, struct fn_genl *g, struct nl_msg *msg,
 		     nlh = NLMSG_NEXT(nlh, n)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nlh);
+			if (nlh->nlmsg_type == NLMSG_ERROR ||
+			    nlh->nlmsg_type == NLMSG_DONE) {
+				uint32_t off;
+				int e;
 
-				if (e->error) {
+				if (hvx_nl_parse_error(nlh, nlh->nlmsg_len, &e,
+						       f->extack, sizeof(f->extack),
+						       &off)) {
 					f->kind = FN_ACK;
-					f->err = e->error;
-					fn_extack(f, nlh, e + 1);
+					return f->err = -EBADMSG;
 				}
-				return f->err;
-			}
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				int *err = NLMSG_DATA(nlh);
-
-				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*err)) && *err) {
+				if (e) {
 					f->kind = FN_ACK;
-					f->err = *err;
-					fn_extack(f, nlh, err + 1);
+					f->err = e;
 				}
 				return f->err;
 			}
