@@ -15,16 +15,28 @@
 
 #include "cluster_internal.h"
 
+static void log_stderr(int prio, const char *msg)
+{
+	/* A syslog prefix: journald files it at that level. */
+	fprintf(stderr, "<%d>cluster: %s\n", prio, msg);
+}
+
+static void (*log_fn)(int prio, const char *msg) = log_stderr;
+
+void cluster_set_log(void (*fn)(int prio, const char *msg))
+{
+	log_fn = fn ? fn : log_stderr;
+}
+
 void cluster_log(int prio, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	/* stderr with a syslog prefix: journald files it at that level. */
-	fprintf(stderr, "<%d>cluster: ", prio);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	log_fn(prio, msg);
 }
 
 uint64_t cluster_now_usec(struct cluster *cl)
@@ -392,9 +404,15 @@ void cluster_broadcast(struct cluster *cl, const void *buf, size_t len)
 			    !iface_wanted(cl, i->ifa_name))
 				continue;
 			if (i->ifa_addr->sa_family == AF_INET && cl->udp4 >= 0 &&
-			    (i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr) {
-				struct sockaddr_in sin = *(struct sockaddr_in *)i->ifa_broadaddr;
+			    (i->ifa_flags & IFF_BROADCAST) && i->ifa_netmask) {
+				struct sockaddr_in sin = *(struct sockaddr_in *)i->ifa_addr;
 
+				/*
+				 * From address and mask: "ip addr add" without
+				 * "brd +" leaves the broadcast address 0.0.0.0.
+				 */
+				sin.sin_addr.s_addr |=
+					~((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
 				sin.sin_port = htons(cl->cfg.port);
 				send_to(cl, buf, len, (struct sockaddr *)&sin, sizeof(sin));
 			} else if (i->ifa_addr->sa_family == AF_INET6 && cl->udp6 >= 0 &&

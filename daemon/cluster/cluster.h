@@ -72,12 +72,15 @@ void cluster_free(struct cluster *cl);
 
 /*
  * Control methods (hvxctl cluster ...): "status", "members",
- * "token-create" {ttl, description}, "token-list", "token-revoke" {id}.
+ * "token_create" {ttl, description}, "token_list", "token_revoke" {id}.
  * Returns 0 with *reply set, or -errno with err set to one line.
  */
 int cluster_call(struct cluster *cl, const char *method,
 		 struct json_object *params, struct json_object **reply,
 		 char *err, size_t err_len);
+
+/* Where log lines go; NULL: stderr with a syslog priority prefix. */
+void cluster_set_log(void (*fn)(int prio, const char *msg));
 
 /* True once a host has joined (or a manager is serving). */
 bool cluster_ready(struct cluster *cl);

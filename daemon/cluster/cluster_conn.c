@@ -105,6 +105,12 @@ void cluster_sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
 			  buf, len);
 		return;
 	}
+	if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+		/* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d. */
+		inet_ntop(AF_INET, &((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr[12],
+			  buf, len);
+		return;
+	}
 	inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
 		  a, sizeof(a));
 	if (((const struct sockaddr_in6 *)sa)->sin6_scope_id &&

@@ -688,13 +688,13 @@ int cluster_mgr_call(struct cluster *cl, const char *method,
 		*reply = cluster_members_to_json(&cl->st);
 		return 0;
 	}
-	if (!strcmp(method, "token-list")) {
+	if (!strcmp(method, "token_list")) {
 		*reply = cluster_tokens_to_json(&cl->st.tokens, cluster_wall(), 0);
 		return 0;
 	}
-	if (!strcmp(method, "token-create"))
+	if (!strcmp(method, "token_create"))
 		return token_create(cl, params, reply, err, err_len);
-	if (!strcmp(method, "token-revoke"))
+	if (!strcmp(method, "token_revoke"))
 		return token_revoke(cl, params, reply, err, err_len);
 	snprintf(err, err_len, "cluster: unknown method %s", method);
 	return -EOPNOTSUPP;

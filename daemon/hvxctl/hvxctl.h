@@ -51,6 +51,7 @@ extern const struct hvxctl_object hvxctl_vm;
 extern const struct hvxctl_object hvxctl_monitor;
 extern const struct hvxctl_object hvxctl_daemon;
 extern const struct hvxctl_object hvxctl_app;
+extern const struct hvxctl_object hvxctl_cluster;
 
 /* "hvxctl: WHAT: MESSAGE: strerror(err)" on stderr; returns 1. */
 int hvxctl_fail(struct hvxctl *c, int err, const char *fmt, ...)

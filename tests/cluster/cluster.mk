@@ -15,3 +15,7 @@ UNIT_TESTS += $(BUILD)/tests/cluster/test_cluster_join
 $(BUILD)/tests/cluster/test_cluster_join.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/cluster
 $(BUILD)/tests/cluster/test_cluster_join: $(BUILD)/tests/cluster/test_cluster_join.o $(CLUSTER_OBJS)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(CLUSTER_LIBS) $(PKG_LIBS) $(CHECK_LIBS)
+
+# Namespaces, bridge and one hvxd per node: needs root, skips otherwise.
+HOST_TESTS += tests/cluster/netns.sh
+check-unit: $(BUILD)/hvxd $(BUILD)/hvxctl

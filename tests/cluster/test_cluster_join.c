@@ -176,7 +176,7 @@ static char *new_token(const char *ttl)
 	char *tok;
 
 	json_object_object_add(p, "ttl", json_object_new_string(ttl));
-	r = call(mgr.cl, "token-create", p);
+	r = call(mgr.cl, "token_create", p);
 	tok = strdup(field(r, "token"));
 	json_object_put(r);
 	return tok;
@@ -244,7 +244,7 @@ START_TEST(join_and_rejoin)
 	/* Revoking the token does not evict members that joined with it. */
 	p = json_object_new_object();
 	json_object_object_add(p, "id", json_object_new_string_len(tok, 6));
-	json_object_put(call(mgr.cl, "token-revoke", p));
+	json_object_put(call(mgr.cl, "token_revoke", p));
 	start(&h);
 	ck_assert(run_until(&h, "joined", 3000));
 	host_free(&h);
@@ -300,7 +300,7 @@ START_TEST(revoked_token_is_precise)
 
 	snprintf(id, sizeof(id), "%.6s", tok);
 	json_object_object_add(p, "id", json_object_new_string(id));
-	json_object_put(call(mgr.cl, "token-revoke", p));
+	json_object_put(call(mgr.cl, "token_revoke", p));
 	host_init(&h, "h4", tok, "zone=a");
 	start(&h);
 	ck_assert(run_until(&h, "rejected", 3000));
