@@ -11,3 +11,8 @@ UNIT_TESTS += $(BUILD)/tests/app/test_app
 $(BUILD)/tests/app/test_app.o: USER_CFLAGS += $(APP_CHECK_CFLAGS) $(APP_CFLAGS) -Idaemon/app
 $(BUILD)/tests/app/test_app: $(BUILD)/tests/app/test_app.o $(APP_OBJS)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS) $(APP_CHECK_LIBS)
+
+# End to end on the host: hvx-primary, hvxd's app unit (fork/exec launcher)
+# and guests played by hvx-app-agent, over unix sockets in a temp dir.
+HOST_TESTS += tests/app/host_app.sh
+check-unit: $(BUILD)/hvxd $(BUILD)/hvxctl $(BUILD)/hvx-primary $(BUILD)/hvx-app-agent
