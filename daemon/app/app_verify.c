@@ -120,6 +120,9 @@ static enum app_reason store_payload(struct app_verifier *v,
 	int src, dst = -1;
 
 	src = open_payload(req);
+	if (src == -EXDEV)
+		return refuse(d, APP_PAYLOAD_UNREADABLE,
+			      "payload %s: outside vm %s's share", req->payload, req->vm);
 	if (src < 0)
 		return refuse(d, APP_PAYLOAD_UNREADABLE, "payload %s: %s",
 			      req->payload, strerror(-src));

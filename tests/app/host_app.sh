@@ -151,8 +151,8 @@ $CTL app keygen "$T/c.pem" >/dev/null
 $CTL app sign --key "$T/c.pem" --app-id org.test.sleeper --version 3 --vm vm1 \
 	"$T/share/vm1/sleeper.sh" >"$T/unknown.json"
 expect "signed by an unknown key" unknown-key vm1 install "$T/unknown.json" sleeper.sh
-cp "$T/share/vm1/sleeper.sh" "$T/share/vm1/swapped.sh"
-printf '#!/bin/sh\nexec sleep 601\n' >"$T/share/vm1/swapped.sh"
+# Same size, one byte changed: only the digest can tell.
+sed 's/600/601/' "$T/share/vm1/sleeper.sh" >"$T/share/vm1/swapped.sh"
 expect "swapped payload" hash-mismatch vm1 install "$T/v3.json" swapped.sh
 sign 3 "$T/expired.json" --expires-at 1000
 expect "expired manifest" expired vm1 install "$T/expired.json" sleeper.sh
