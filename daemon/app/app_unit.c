@@ -120,6 +120,13 @@ struct app_chan {
 	sd_event_source *listen;
 };
 
+/* A guest connection; the unit closes them all when it stops. */
+struct app_conn {
+	struct app_conn *next, **pprev;
+	struct app_chan *ch;
+	sd_event_source *io;
+};
+
 struct app_inst {
 	struct app_inst *next;
 	struct app_unit *u;
@@ -143,6 +150,7 @@ struct app_unit {
 	struct app_chan chans[APP_GUESTS_MAX];
 	unsigned int n_chans;
 	struct app_inst *insts;
+	struct app_conn *conns;
 	unsigned long seq;
 	uint64_t decisions[__APP_REASON_MAX];
 };
@@ -277,9 +285,19 @@ static void handle(struct app_unit *u, struct app_chan *ch, int fd,
 	app_decision_free(&d);
 }
 
+static void conn_free(struct app_conn *c)
+{
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	sd_event_source_disable_unref(c->io);
+	free(c);
+}
+
 static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
 {
-	struct app_chan *ch = data;
+	struct app_conn *c = data;
+	struct app_chan *ch = c->ch;
 	struct app_guest_req req;
 	char err[256];
 	int ret;
@@ -295,7 +313,7 @@ static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
 		return 0;
 	}
 	if (ret < 0) {
-		sd_event_source_disable_unref(s);
+		conn_free(c);
 		return 0;
 	}
 	handle(ch->u, ch, fd, &req);
@@ -306,19 +324,26 @@ static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *data)
 {
 	struct app_chan *ch = data;
-	sd_event_source *cs;
+	struct app_unit *u = ch->u;
+	struct app_conn *c;
 	int cfd;
 
 	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (cfd < 0)
 		return 0;
-	if (sd_event_add_io(hvxd_event(ch->u->d), &cs, cfd, EPOLLIN, on_guest, ch) < 0) {
+	c = calloc(1, sizeof(*c));
+	if (!c || sd_event_add_io(hvxd_event(u->d), &c->io, cfd, EPOLLIN, on_guest, c) < 0) {
+		free(c);
 		close(cfd);
 		return 0;
 	}
-	sd_event_source_set_io_fd_own(cs, 1);
-	/* The loop holds the only reference; on_guest drops it at EOF. */
-	sd_event_source_set_floating(cs, 1);
+	sd_event_source_set_io_fd_own(c->io, 1);
+	c->ch = ch;
+	c->next = u->conns;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &u->conns;
+	u->conns = c;
 	return 0;
 }
 
@@ -385,6 +410,8 @@ static void app_fini(struct hvxd *d, void *priv)
 	struct app_inst *in;
 	unsigned int i;
 
+	while (u->conns)
+		conn_free(u->conns);
 	for (i = 0; i < u->n_chans; i++)
 		chan_close(&u->chans[i]);
 	/* The apps themselves keep running: hvxd restarting is not a reason

@@ -22,26 +22,42 @@
 #include "app_policy.h"
 #include "app_msg.h"
 
+struct conn {
+	struct conn *next, **pprev;
+	struct primary *pr;
+	sd_event_source *io;
+};
+
 struct primary {
 	sd_event *event;
 	struct app_policy policy;
+	struct conn *conns;
 };
+
+static void conn_free(struct conn *c)
+{
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	sd_event_source_disable_unref(c->io);
+	free(c);
+}
 
 static int on_client(sd_event_source *s, int fd, uint32_t revents, void *data)
 {
-	struct primary *pr = data;
+	struct conn *c = data;
 	json_t *req, *rep;
 
 	req = app_msg_recv(fd);
 	if (!req) {
 		/* EOF or garbage: the conversation is over either way. */
-		sd_event_source_disable_unref(s);
+		conn_free(c);
 		return 0;
 	}
-	rep = app_primary_handle(&pr->policy, req);
+	rep = app_primary_handle(&c->pr->policy, req);
 	json_decref(req);
 	if (!rep || app_msg_send(fd, rep) < 0)
-		sd_event_source_disable_unref(s);
+		conn_free(c);
 	json_decref(rep);
 	return 0;
 }
@@ -49,20 +65,25 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *data)
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *data)
 {
 	struct primary *pr = data;
-	sd_event_source *cs;
-	int cfd, ret;
+	struct conn *c;
+	int cfd;
 
 	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (cfd < 0)
 		return 0;
-	ret = sd_event_add_io(pr->event, &cs, cfd, EPOLLIN, on_client, pr);
-	if (ret < 0) {
+	c = calloc(1, sizeof(*c));
+	if (!c || sd_event_add_io(pr->event, &c->io, cfd, EPOLLIN, on_client, c) < 0) {
+		free(c);
 		close(cfd);
 		return 0;
 	}
-	sd_event_source_set_io_fd_own(cs, 1);
-	/* Our one reference goes to the loop; on_client drops it at EOF. */
-	sd_event_source_set_floating(cs, 1);
+	sd_event_source_set_io_fd_own(c->io, 1);
+	c->pr = pr;
+	c->next = pr->conns;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &pr->conns;
+	pr->conns = c;
 	return 0;
 }
 
@@ -135,8 +156,12 @@ int main(int argc, char **argv)
 		sd_notify(0, "READY=1");
 		ret = sd_event_loop(pr.event);
 	}
+	while (pr.conns)
+		conn_free(pr.conns);
 	sd_event_unref(pr.event);
 	close(fd);
+	if (!strncmp(listen_addr, "unix:", 5))
+		unlink(listen_addr + 5);
 	app_policy_free(&pr.policy);
 	return ret < 0 ? 1 : 0;
 }

@@ -72,6 +72,7 @@ printf '#!/bin/sh\ntrap '"'"'kill $! 2>/dev/null; exit 0'"'"' TERM\nsleep 600 &\
 cp "$T/share/vm1/sleeper.sh" "$T/share/vm2/sleeper.sh"
 
 start_primary() {
+	rm -f "$T/primary.sock"
 	$PRIMARY --policy "$T/policy.json" --state "$T/state.json" \
 		--listen "unix:$T/primary.sock" 2>>"$T/primary.log" &
 	primary_pid=$!
