@@ -11,6 +11,8 @@
 # vm_failnth: the allocation-failure sweep. Each module adds its cases in
 # tests/<area>/failnth_<area>.c (see tests/debug/failnth.h).
 
+HOST_TESTS += tests/debug/host_splat_check.sh
+
 FAILNTH_SRCS := tests/debug/failnth.c $(sort $(wildcard tests/*/failnth_*.c))
 FAILNTH_OBJS := $(FAILNTH_SRCS:%.c=$(BUILD)/%.o)
 
