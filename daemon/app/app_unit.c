@@ -14,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/vm_sockets.h>
 
 #include "app_guest.h"
 #include "app_launch.h"
@@ -34,7 +37,8 @@ struct app_conf {
 	char primary[128];
 	uint64_t primary_timeout_usec;
 	char guest_dir[80];	/* sockets are "<guest_dir>/<vm>.sock" */
-	char guests[APP_GUESTS_MAX * (APP_VM_MAX + 1)];
+	char guests[APP_GUESTS_MAX * (APP_VM_MAX + 12)];
+	uint64_t vsock_port;	/* guests named "vm@CID" connect here */
 	char share_dir[256];	/* payloads of VM v beneath "<share_dir>/<v>" */
 	char store_dir[256];
 	unsigned int launcher;
@@ -43,25 +47,52 @@ struct app_conf {
 
 static const char *const launcher_names[] = { "auto", "systemd", "exec", NULL };
 
-/* "vm1 vm2": names as app manifests spell them, each once. */
+/*
+ * One guest: "NAME" (unix socket <guest_dir>/NAME.sock) or "NAME@CID"
+ * (AF_VSOCK: the peer's CID, which the hypervisor sets and the guest cannot
+ * choose, names the VM).  Returns 0 and the CID (0: unix) or -EINVAL.
+ */
+static int guest_entry(char *tok, unsigned int *cid)
+{
+	char *at = strchr(tok, '@'), *end;
+	unsigned long v;
+
+	*cid = 0;
+	if (at) {
+		*at = '\0';
+		errno = 0;
+		v = strtoul(at + 1, &end, 10);
+		/* 0 and 2 are the hypervisor's, -1U is VMADDR_CID_ANY. */
+		if (errno || *end || at[1] == '-' || !at[1] || v == 0 || v == 2 ||
+		    v >= 0xffffffffUL)
+			return -EINVAL;
+		*cid = (unsigned int)v;
+	}
+	return app_name_valid(tok, APP_VM_MAX) ? 0 : -EINVAL;
+}
+
+/* "vm1 vm2@3": names as app manifests spell them, each once. */
 static int parse_guests(const char *val, void *dst, char *err, size_t errlen)
 {
 	char *copy = strdupa(val), *save, *tok;
 	char seen[APP_GUESTS_MAX][APP_VM_MAX + 1];
-	unsigned int n = 0, i;
+	unsigned int cids[APP_GUESTS_MAX], n = 0, i, cid;
 
 	if (strlen(val) >= sizeof(((struct app_conf *)0)->guests)) {
 		snprintf(err, errlen, "too long");
 		return -EINVAL;
 	}
 	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (!app_name_valid(tok, APP_VM_MAX)) {
-			snprintf(err, errlen, "\"%.64s\" is not a VM name", tok);
+		char *entry = strdupa(tok);
+
+		if (guest_entry(tok, &cid)) {
+			snprintf(err, errlen, "\"%.80s\" is not NAME or NAME@CID (CID not 0, 2 or -1)",
+				 entry);
 			return -EINVAL;
 		}
 		for (i = 0; i < n; i++) {
-			if (!strcmp(seen[i], tok)) {
-				snprintf(err, errlen, "\"%s\" listed twice", tok);
+			if (!strcmp(seen[i], tok) || (cid && cids[i] == cid)) {
+				snprintf(err, errlen, "\"%s\" or its CID listed twice", tok);
 				return -EINVAL;
 			}
 		}
@@ -69,6 +100,7 @@ static int parse_guests(const char *val, void *dst, char *err, size_t errlen)
 			snprintf(err, errlen, "more than %d guests", APP_GUESTS_MAX);
 			return -EINVAL;
 		}
+		cids[n] = cid;
 		strcpy(seen[n++], tok);
 	}
 	strcpy(dst, val);
@@ -101,6 +133,8 @@ static const struct hvx_conf_key app_keys[] = {
 	{ "guests", HVX_CONF_CUSTOM, offsetof(struct app_conf, guests),
 	  .size = sizeof(((struct app_conf *)0)->guests), .def = "",
 	  .parse = parse_guests },
+	{ "vsock_port", HVX_CONF_UINT, offsetof(struct app_conf, vsock_port),
+	  .def = "0", .min = 0, .max = 0xfffffffe },
 	{ "share_dir", STR(share_dir, "/var/lib/hvx/share") },
 	{ "store_dir", STR(store_dir, "/var/lib/hvx/apps") },
 	{ "launcher", HVX_CONF_ENUM, offsetof(struct app_conf, launcher),
@@ -115,6 +149,7 @@ struct app_unit;
 struct app_chan {
 	struct app_unit *u;
 	char vm[APP_VM_MAX + 1];
+	unsigned int cid;	/* vsock guest; 0: unix socket at path */
 	char path[108];
 	int share_fd;
 	sd_event_source *listen;
@@ -151,6 +186,7 @@ struct app_unit {
 	unsigned int n_chans;
 	struct app_inst *insts;
 	struct app_conn *conns;
+	sd_event_source *vsock;	/* listener of the vsock guests */
 	unsigned long seq;
 	uint64_t decisions[__APP_REASON_MAX];
 };
@@ -321,21 +357,16 @@ static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
 	return 0;
 }
 
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *data)
+static void conn_add(struct app_chan *ch, int cfd)
 {
-	struct app_chan *ch = data;
 	struct app_unit *u = ch->u;
 	struct app_conn *c;
-	int cfd;
 
-	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (cfd < 0)
-		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c || sd_event_add_io(hvxd_event(u->d), &c->io, cfd, EPOLLIN, on_guest, c) < 0) {
 		free(c);
 		close(cfd);
-		return 0;
+		return;
 	}
 	sd_event_source_set_io_fd_own(c->io, 1);
 	c->ch = ch;
@@ -344,6 +375,38 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *data)
 		c->next->pprev = &c->next;
 	c->pprev = &u->conns;
 	u->conns = c;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (cfd >= 0)
+		conn_add(data, cfd);
+	return 0;
+}
+
+/* The CID the connection comes from picks the VM; unknown CIDs get nothing. */
+static int on_accept_vsock(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct app_unit *u = data;
+	struct sockaddr_vm peer;
+	socklen_t len = sizeof(peer);
+	unsigned int i;
+	int cfd;
+
+	cfd = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0)
+		return 0;
+	for (i = 0; i < u->n_chans; i++) {
+		if (u->chans[i].cid && u->chans[i].cid == peer.svm_cid) {
+			conn_add(&u->chans[i], cfd);
+			return 0;
+		}
+	}
+	hvxd_log(LOG_WARNING, "app", "vsock connection from unknown CID %u refused",
+		 peer.svm_cid);
+	close(cfd);
 	return 0;
 }
 
@@ -362,24 +425,28 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int chan_open(struct app_unit *u, struct app_chan *ch, const char *vm)
+static int chan_open(struct app_unit *u, struct app_chan *ch, char *entry)
 {
 	char addr[120], share[512];
 	int fd, ret;
 
 	ch->u = u;
 	ch->share_fd = -1;
-	strcpy(ch->vm, vm);
+	if (guest_entry(entry, &ch->cid))
+		return -EINVAL;
+	strcpy(ch->vm, entry);
 	if (snprintf(ch->path, sizeof(ch->path), "%s/%s.sock", u->conf.guest_dir,
-		     vm) >= (int)sizeof(ch->path))
+		     ch->vm) >= (int)sizeof(ch->path))
 		return -ENAMETOOLONG;
-	snprintf(share, sizeof(share), "%s/%s", u->conf.share_dir, vm);
+	snprintf(share, sizeof(share), "%s/%s", u->conf.share_dir, ch->vm);
 	ret = mkdir_p(share, 0755);
 	if (ret)
 		return ret;
 	ch->share_fd = open(share, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ch->share_fd < 0)
 		return -errno;
+	if (ch->cid)
+		return 0;
 	snprintf(addr, sizeof(addr), "unix:%s", ch->path);
 	fd = app_sock_listen(addr);
 	if (fd < 0)
@@ -412,6 +479,7 @@ static void app_fini(struct hvxd *d, void *priv)
 
 	while (u->conns)
 		conn_free(u->conns);
+	u->vsock = sd_event_source_disable_unref(u->vsock);
 	for (i = 0; i < u->n_chans; i++)
 		chan_close(&u->chans[i]);
 	/* The apps themselves keep running: hvxd restarting is not a reason
@@ -423,6 +491,36 @@ static void app_fini(struct hvxd *d, void *priv)
 	}
 	app_verifier_free(&u->v);
 	free(u);
+}
+
+static int vsock_open(struct app_unit *u)
+{
+	unsigned int i, n = 0;
+	char addr[32];
+	int fd, ret;
+
+	for (i = 0; i < u->n_chans; i++)
+		n += u->chans[i].cid != 0;
+	if (!n)
+		return 0;
+	if (!u->conf.vsock_port) {
+		hvxd_log(LOG_ERR, "app", "guests with @CID need vsock_port");
+		return -EINVAL;
+	}
+	snprintf(addr, sizeof(addr), "vsock:%" PRIu64, u->conf.vsock_port);
+	fd = app_sock_listen(addr);
+	if (fd < 0) {
+		hvxd_log(LOG_ERR, "app", "listen %s: %s", addr, strerror(-fd));
+		return fd;
+	}
+	ret = sd_event_add_io(hvxd_event(u->d), &u->vsock, fd, EPOLLIN,
+			      on_accept_vsock, u);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	sd_event_source_set_io_fd_own(u->vsock, 1);
+	return 0;
 }
 
 static int app_init(struct hvxd *d, const void *conf, void **priv)
@@ -460,8 +558,14 @@ static int app_init(struct hvxd *d, const void *conf, void **priv)
 			return ret;
 		}
 	}
-	hvxd_log(LOG_INFO, "app", "%u guest channel(s) in %s, primary %s, store %s, launcher %s",
-		 u->n_chans, u->conf.guest_dir, u->conf.primary, u->conf.store_dir,
+	ret = vsock_open(u);
+	if (ret) {
+		app_fini(d, u);
+		return ret;
+	}
+	hvxd_log(LOG_INFO, "app", "%u guest channel(s) in %s, vsock port %" PRIu64
+		 ", primary %s, store %s, launcher %s", u->n_chans, u->conf.guest_dir,
+		 u->conf.vsock_port, u->conf.primary, u->conf.store_dir,
 		 launcher_names[u->conf.launcher]);
 	*priv = u;
 	return 0;

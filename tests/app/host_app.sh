@@ -106,7 +106,7 @@ expect() { # DESC WANT VM OP MANIFEST PAYLOAD
 	fi
 }
 
-echo "1..23"
+echo "1..24"
 if ! test -S "$T/guest/vm1.sock"; then
 	echo "Bail out! hvxd did not open the guest channels"
 	sed 's/^/# /' "$T/hvxd.log"
@@ -209,6 +209,12 @@ logged() {
 	done
 }
 check "every refusal is logged with its reason" logged
+
+# Config errors are caught before anything starts.
+sed 's/^guests = .*/guests = vm1 vm2@2/' "$T/hvxd.conf" >"$T/bad.conf"
+msg=$($HVXD --test -c "$T/bad.conf" 2>&1)
+check "a guest with a reserved CID is a config error ($msg)" \
+	grep -q 'bad.conf:.*vm2@2' <<<"$msg"
 
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
