@@ -410,19 +410,29 @@ static int on_accept_vsock(sd_event_source *s, int fd, uint32_t revents, void *d
 	return 0;
 }
 
+/*
+ * Create @path and missing parents with exactly @mode, whatever hvxd's umask
+ * (hvxd.service: 0077): the apps run as other users and must traverse the
+ * store, and the share directories are shared with the guest.
+ */
 static int mkdir_p(const char *path, mode_t mode)
 {
-	char *p = strdupa(path), *slash;
+	char *p = strdupa(path), *slash = p;
 
-	for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+	for (;;) {
+		slash = strchr(slash + 1, '/');
+		if (slash)
+			*slash = '\0';
+		if (mkdir(p, mode) == 0) {
+			if (chmod(p, mode) < 0)
+				return -errno;
+		} else if (errno != EEXIST) {
 			return -errno;
+		}
+		if (!slash)
+			return 0;
 		*slash = '/';
 	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 static int chan_open(struct app_unit *u, struct app_chan *ch, char *entry)

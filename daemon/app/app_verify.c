@@ -20,8 +20,16 @@ int app_verifier_init(struct app_verifier *v, const char *primary_addr,
 {
 	memset(v, 0, sizeof(*v));
 	v->store_fd = -1;
-	if (mkdir(store_dir, 0755) < 0 && errno != EEXIST)
+	/*
+	 * Apps run as other users (DynamicUser, "nobody") and must reach
+	 * their copy, whatever umask hvxd runs with (hvxd.service: 0077).
+	 */
+	if (mkdir(store_dir, 0755) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+	} else if (chmod(store_dir, 0755) < 0) {
 		return -errno;
+	}
 	v->store_fd = open(store_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v->store_fd < 0)
 		return -errno;

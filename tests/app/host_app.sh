@@ -27,6 +27,9 @@ if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
 	exit 4
 fi
 
+# hvxd.service runs with UMask=0077: so do we, so that the store still
+# comes out traversable for the apps' users.
+umask 077
 T=$(mktemp -d /tmp/hvx-app-host.XXXXXX)
 # The launched apps run as nobody and must reach the store.
 chmod 755 "$T"
