@@ -30,3 +30,13 @@ $(BUILD)/hvxd: PKG_LIBS += $(APP_LIBS)
 $(BUILD)/daemon/hvxctl/hvxctl_app.o: USER_CFLAGS += -Idaemon/app
 $(BUILD)/hvxctl: $(BUILD)/daemon/hvxctl/hvxctl_app.o $(APP_OBJS)
 $(BUILD)/hvxctl: PKG_LIBS += $(APP_LIBS)
+
+install-user:: $(BUILD)/hvx-primary $(BUILD)/hvx-app-agent
+	install -D -m 0755 $(BUILD)/hvx-primary $(DESTDIR)$(PREFIX)/sbin/hvx-primary
+	install -D -m 0755 $(BUILD)/hvx-app-agent $(DESTDIR)$(PREFIX)/bin/hvx-app-agent
+	sed 's|/usr/sbin/hvx-primary|$(PREFIX)/sbin/hvx-primary|g' \
+		daemon/app/hvx-primary.service >$(BUILD)/hvx-primary.service
+	install -D -m 0644 $(BUILD)/hvx-primary.service \
+		$(DESTDIR)$(UNITDIR)/hvx-primary.service
+	install -D -m 0644 Documentation/hvx-app-manifest.rst \
+		$(DESTDIR)$(PREFIX)/share/doc/hvx/hvx-app-manifest.rst

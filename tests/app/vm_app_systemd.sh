@@ -30,10 +30,14 @@ done
 # Not under /tmp: the app gets a private /tmp and would not see the store.
 T=$(mktemp -d /var/lib/hvx-apptest.XXXXXX)
 chmod 755 "$T"
-primary_pid="" hvxd_pid="" units=()
+primary_pid="" hvxd_pid="" units=() conf_saved=""
 cleanup() {
 	local u
 	for u in "${units[@]}"; do systemctl stop "$u" 2>/dev/null; done
+	if [ -n "$conf_saved" ]; then
+		cp "$conf_saved" /etc/hvx/hvxd.conf
+		systemctl restart hvxd.service
+	fi
 	[ -n "$hvxd_pid" ] && kill "$hvxd_pid" 2>/dev/null
 	[ -n "$primary_pid" ] && kill "$primary_pid" 2>/dev/null
 	wait 2>/dev/null
@@ -70,7 +74,7 @@ $HVXD -c "$T/hvxd.conf" 2>"$T/hvxd.log" &
 hvxd_pid=$!
 for _ in $(seq 100); do [ -S "$T/guest/vm1.sock" ] && break; sleep 0.1; done
 
-echo "1..12"
+echo "1..16"
 if ! [ -S "$T/guest/vm1.sock" ]; then
 	echo "Bail out! hvxd did not open the guest channel"
 	sed 's/^/# /' "$T/hvxd.log" "$T/primary.log"
@@ -122,6 +126,39 @@ out=$($AGENT --socket "unix:$T/guest/vm1.sock" install "$T/text.json" text)
 echo "# $out"
 check "a payload systemd cannot execute: launch-failed" grep -q '"reason":"launch-failed"' <<<"$out"
 check "decisions are in hvxd's log" grep -q "accepted: .*launched as unit $unit" "$T/hvxd.log"
+
+# The same through the installed, hardened hvxd.service (UMask=0077,
+# ProtectSystem=strict, CapabilityBoundingSet=CAP_NET_ADMIN...).
+if ! systemctl cat hvxd.service >/dev/null 2>&1; then
+	for i in 13 14 15 16; do ok "hvxd.service # SKIP not installed in this VM"; done
+else
+	conf_saved=$T/hvxd.conf.orig
+	cp /etc/hvx/hvxd.conf "$conf_saved" 2>/dev/null || : >"$conf_saved"
+	cat >/etc/hvx/hvxd.conf <<EOC
+[app]
+enabled = yes
+primary = unix:$T/primary.sock
+guests = vm1
+EOC
+	systemctl restart hvxd.service
+	for _ in $(seq 100); do [ -S /run/hvx/app/vm1.sock ] && break; sleep 0.1; done
+	check "hvxd.service restarted with [app]: guest channel in /run/hvx/app" \
+		test -S /run/hvx/app/vm1.sock
+	cp "$T/share/vm1/sleeper.sh" /var/lib/hvx/share/vm1/sleeper.sh
+	$CTL app sign --key "$T/a.pem" --app-id org.test.sleeper --version 3 --vm vm1 \
+		--arg 2 /var/lib/hvx/share/vm1/sleeper.sh >"$T/m3.json"
+	out=$($AGENT --socket unix:/run/hvx/app/vm1.sock install "$T/m3.json" sleeper.sh)
+	echo "# $out"
+	pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$out")
+	unit=$(sed -n 's/.*"unit":"\([^"]*\)".*/\1/p' <<<"$out")
+	[ -n "$unit" ] && units+=("$unit")
+	check "install through hvxd.service: launched as $unit" \
+		test -n "$pid" -a -n "$unit"
+	check "the app runs sandboxed from /var/lib/hvx/apps" \
+		eval 'sandboxed "$pid" && test "$(tr "\0" " " <"/proc/$pid/cmdline")" = "/bin/sh /var/lib/hvx/apps/$sha 2 "'
+	check "hvxctl app list (default socket) shows it" \
+		grep -q "\"unit\":\"$unit\",\"state\":\"running\"" <($CTL -j app list)
+fi
 
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
