@@ -130,7 +130,7 @@ check "decisions are in hvxd's log" grep -q "accepted: .*launched as unit $unit"
 # The same through the installed, hardened hvxd.service (UMask=0077,
 # ProtectSystem=strict, CapabilityBoundingSet=CAP_NET_ADMIN...).
 if ! systemctl cat hvxd.service >/dev/null 2>&1; then
-	for i in 13 14 15 16; do ok "hvxd.service # SKIP not installed in this VM"; done
+	for _ in 13 14 15 16; do ok "hvxd.service # SKIP not installed in this VM"; done
 else
 	conf_saved=$T/hvxd.conf.orig
 	cp /etc/hvx/hvxd.conf "$conf_saved" 2>/dev/null || : >"$conf_saved"
@@ -154,8 +154,11 @@ EOC
 	[ -n "$unit" ] && units+=("$unit")
 	check "install through hvxd.service: launched as $unit" \
 		test -n "$pid" -a -n "$unit"
-	check "the app runs sandboxed from /var/lib/hvx/apps" \
-		eval 'sandboxed "$pid" && test "$(tr "\0" " " <"/proc/$pid/cmdline")" = "/bin/sh /var/lib/hvx/apps/$sha 2 "'
+	runs_stored() {
+		sandboxed "$1" &&
+			test "$(tr '\0' ' ' <"/proc/$1/cmdline")" = "/bin/sh /var/lib/hvx/apps/$sha 2 "
+	}
+	check "the app runs sandboxed from /var/lib/hvx/apps" runs_stored "$pid"
 	check "hvxctl app list (default socket) shows it" \
 		grep -q "\"unit\":\"$unit\",\"state\":\"running\"" <($CTL -j app list)
 fi
