@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -188,6 +189,7 @@ struct app_unit {
 	struct app_conn *conns;
 	sd_event_source *vsock;	/* listener of the vsock guests */
 	unsigned long seq;
+	char boot[9];		/* random per unit start: names survive restarts */
 	uint64_t decisions[__APP_REASON_MAX];
 };
 
@@ -257,8 +259,9 @@ static void launch(struct app_unit *u, const struct app_chan *ch,
 		.timeout_ms = APP_LAUNCH_TIMEOUT_MS,
 	};
 
-	snprintf(unit, sizeof(unit), "hvx-app-%s-%s-%lu.service", ch->vm,
-		 d->m.app_id, ++u->seq);
+	/* Apps outlive hvxd: a restarted hvxd must not reuse a running name. */
+	snprintf(unit, sizeof(unit), "hvx-app-%s-%s-%s%lu.service", ch->vm,
+		 d->m.app_id, u->boot, ++u->seq);
 	snprintf(desc, sizeof(desc), "hvx app %s version %" PRIu64 " for vm %s",
 		 d->m.app_id, d->m.version, ch->vm);
 	if (app_launch((enum app_launcher)u->conf.launcher, &spec, l, err,
@@ -537,12 +540,18 @@ static int app_init(struct hvxd *d, const void *conf, void **priv)
 {
 	struct app_unit *u = calloc(1, sizeof(*u));
 	char *guests, *save, *tok;
+	uint8_t rnd[4];
 	int ret;
 
 	if (!u)
 		return -ENOMEM;
 	u->d = d;
 	u->conf = *(const struct app_conf *)conf;
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		free(u);
+		return -errno;
+	}
+	app_hex_encode(rnd, sizeof(rnd), u->boot);
 	ret = mkdir_p(u->conf.guest_dir, 0755);
 	if (!ret)
 		ret = mkdir_p(u->conf.store_dir, 0755);
