@@ -18,6 +18,7 @@ static const struct hvxctl_object *const objects[] = {
 	&hvxctl_monitor,
 	&hvxctl_daemon,
 	&hvxctl_app,
+	&hvxctl_ept,
 	&hvxctl_cluster,
 };
 

@@ -51,6 +51,7 @@ extern const struct hvxctl_object hvxctl_vm;
 extern const struct hvxctl_object hvxctl_monitor;
 extern const struct hvxctl_object hvxctl_daemon;
 extern const struct hvxctl_object hvxctl_app;
+extern const struct hvxctl_object hvxctl_ept;
 extern const struct hvxctl_object hvxctl_cluster;
 
 /* "hvxctl: WHAT: MESSAGE: strerror(err)" on stderr; returns 1. */

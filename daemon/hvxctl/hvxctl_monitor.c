@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include <linux/hvx.h>
+#include <linux/hvx_ept.h>
 
+#include "hvx_ept_msg.h"
 #include "hvx_vm.h"
 #include "hvxctl.h"
 
@@ -26,6 +28,8 @@ static const struct mon_source {
 } sources[] = {
 	{ HVX_GENL_NAME, HVX_GENL_VERSION, HVX_MCGRP_EVENTS, "vm",
 	  hvx_vm_json, hvx_vm_cmd_name },
+	{ HVX_EPT_GENL_NAME, HVX_EPT_GENL_VERSION, HVX_EPT_MCGRP_VIOLATION,
+	  "violation", hvx_ept_violation_json, hvx_ept_cmd_name },
 };
 
 #define N_SOURCES (sizeof(sources) / sizeof(sources[0]))

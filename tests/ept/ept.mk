@@ -12,3 +12,17 @@ $(BUILD)/tests/ept/test_ept_fmt.o $(BUILD)/kmod/ept/hvx_ept_fmt.o: \
 $(BUILD)/tests/ept/test_ept_fmt: $(BUILD)/tests/ept/test_ept_fmt.o \
 		$(BUILD)/kmod/ept/hvx_ept_fmt.o
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(EPT_CHECK_LIBS)
+
+# In-VM tests: C programs on libhvx's netlink helpers, TAP from
+# tests/core/hvx_test.c.
+EPT_TESTS := vm_ept_views vm_ept_nl vm_ept_kvm
+TEST_BINS += $(addprefix $(BUILD)/tests/,$(EPT_TESTS))
+
+$(BUILD)/tests/vm_ept_%: $(BUILD)/tests/ept/vm_ept_%.o \
+		$(BUILD)/tests/ept/ept_test.o $(BUILD)/tests/core/hvx_test.o \
+		$(BUILD)/lib/libhvx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS)
+
+$(BUILD)/tests/ept/vm_ept_%.o $(BUILD)/tests/ept/ept_test.o: \
+	USER_CFLAGS += -Itests/core

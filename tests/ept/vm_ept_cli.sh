@@ -1,0 +1,107 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# hvxctl ept: the CLI over the hvx_ept family, in text and JSON: views,
+# ranges, switch, the EPT dump in SDM terms, and one-line errors carrying
+# the kernel's extack message with the documented exit codes.
+set -u
+
+HVXCTL=${HVXCTL:-build/hvxctl}
+n=0
+failed=0
+tmp=$(mktemp -d)
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# run EXPECTED_STATUS STDERR_PATTERN DESC -- hvxctl args
+fails() {
+	want=$1 pat=$2 desc=$3
+	shift 4
+	$HVXCTL "$@" >"$tmp/out" 2>"$tmp/err"
+	st=$?
+	lines=$(wc -l <"$tmp/err")
+	if [ "$st" -eq "$want" ] && grep -q -- "$pat" "$tmp/err" && [ "$lines" -le 2 ]; then
+		ok 0 "$desc: exit $st, $(head -n 1 "$tmp/err")"
+	else
+		echo "# exit $st, stderr: $(cat "$tmp/err")"
+		ok 1 "$desc"
+	fi
+}
+
+json() {
+	python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+}
+
+echo "TAP version 13"
+if ! $HVXCTL ept vm list >/dev/null 2>&1; then
+	echo "1..0 # SKIP hvx_ept is not loaded"
+	exit 4
+fi
+
+id=$($HVXCTL -j vm add ept-cli | json 'd["id"]')
+cleanup() {
+	$HVXCTL vm del "$id" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+$HVXCTL ept vm add "$id" size 4M
+ok $? "ept vm add $id size 4M"
+[ "$($HVXCTL -j ept vm show "$id" | json 'd["mem_size"], d["nr_views"], d["active_view"]')" = "(4194304, 1, 0)" ]
+ok $? "ept vm show -j: 4 MiB, one view, view 0 active"
+
+v=$($HVXCTL ept view add "$id")
+[ "$v" = 1 ]
+ok $? "ept view add prints the new view id ($v)"
+$HVXCTL ept map "$id" "$v" gpa 0x200000 size 2M perm rw private
+ok $? "ept map: a private 2 MiB range"
+$HVXCTL ept map "$id" "$v" gpa 0x1000 size 4K perm r
+ok $? "ept map: a shared read-only page"
+[ "$($HVXCTL -j ept view show "$id" "$v" | json '[(r["gpa"], r["size"], r["perm"], r["kind"]) for r in d["ranges"]], d["private_pages"]')" = \
+  "([(4096, 4096, 'r--', 'shared'), (2097152, 2097152, 'rw-', 'private')], 512)" ]
+ok $? "ept view show -j lists both ranges in GPA order, 512 private pages"
+
+$HVXCTL ept dump "$id" "$v" >"$tmp/dump"
+grep -Eq "^view 1 eptp 0x[0-9a-f]{16}: PML4 at 0x[0-9a-f]+, memory type WB, page-walk length 4, A/D enabled$" "$tmp/dump"
+ok $? "ept dump: EPTP decoded (WB, walk length 4, A/D)"
+grep -Eq "^    PDE   gpa 0x000000200000 0x[0-9a-f]{13}8f3 rw- WB IPAT 2M page 0x[0-9a-f]*00000 private$" "$tmp/dump"
+ok $? "ept dump: the private range is a 2 MiB PDE (bits 0x8f3: RW, WB, IPAT, large, private)"
+grep -Eq "^PML4E gpa 0x000000000000 0x[0-9a-f]{13}007 rwx -> table 0x" "$tmp/dump"
+ok $? "ept dump: PML4E points to a PDPT with full access"
+[ "$($HVXCTL -j ept dump "$id" "$v" | json '[(e["table"], e["page_size"], e["private"], e["hpa"] % 2097152) for e in d["entries"] if e["leaf"]]')" = \
+  "[('PDE', 2097152, True, 0)]" ]
+ok $? "ept dump -j: one leaf, a 2 MiB-aligned private PDE"
+
+$HVXCTL ept switch "$id" "$v"
+ok $? "ept switch to view $v"
+[ "$($HVXCTL -j ept vm show "$id" | json 'd["active_view"]')" = 1 ]
+ok $? "view $v is active"
+$HVXCTL ept view list "$id" >"$tmp/list"
+grep -q "^view 1 (active): private pages 512" "$tmp/list" && grep -q "^view 0: " "$tmp/list"
+ok $? "ept view list shows both views, view 1 active"
+
+fails 1 "View is active; switch away first" "deleting the active view" -- ept view del "$id" 1
+fails 1 "Write without read is an EPT misconfiguration" "write-only map" -- ept map "$id" 1 gpa 0x3000 size 4K perm w
+fails 1 "Range overlaps a range of this view" "overlapping map" -- ept map "$id" 1 gpa 0x201000 size 4K perm r
+fails 1 "No view with this id" "switch to an unknown view" -- ept switch "$id" 7
+fails 1 "VM has no EPT views" "ept on a VM without EPT state" -- ept view add 999999
+fails 2 "invalid perm" "a bad perm is a usage error" -- ept map "$id" 1 gpa 0x3000 size 4K perm q
+fails 2 "invalid size" "a bad size is a usage error" -- ept vm add "$id" size 12Q
+fails 2 "missing VIEW id" "a missing view is a usage error" -- ept switch "$id"
+
+$HVXCTL ept switch "$id" 0 && $HVXCTL ept view del "$id" 1
+ok $? "switch back and delete view 1"
+$HVXCTL ept vm del "$id"
+ok $? "ept vm del"
+fails 1 "VM has no EPT views" "ept vm show after del" -- ept vm show "$id"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
