@@ -151,6 +151,7 @@ struct app_chan {
 	struct app_unit *u;
 	char vm[APP_VM_MAX + 1];
 	unsigned int cid;	/* vsock guest; 0: unix socket at path */
+	unsigned int n_conns;
 	char path[108];
 	int share_fd;
 	sd_event_source *listen;
@@ -326,6 +327,7 @@ static void handle(struct app_unit *u, struct app_chan *ch, int fd,
 
 static void conn_free(struct app_conn *c)
 {
+	c->ch->n_conns--;
 	*c->pprev = c->next;
 	if (c->next)
 		c->next->pprev = c->pprev;
@@ -351,6 +353,8 @@ static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
 		app_guest_send(fd, &rep);
 		return 0;
 	}
+	if (ret == -EAGAIN || ret == -EINTR)
+		return 0;
 	if (ret < 0) {
 		conn_free(c);
 		return 0;
@@ -360,11 +364,20 @@ static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
 	return 0;
 }
 
+/* Enough for a guest's agents; a guest opening more only hurts itself. */
+#define APP_CONNS_PER_GUEST	16
+
 static void conn_add(struct app_chan *ch, int cfd)
 {
 	struct app_unit *u = ch->u;
 	struct app_conn *c;
 
+	if (ch->n_conns == APP_CONNS_PER_GUEST) {
+		hvxd_log(LOG_WARNING, "app", "vm %s: more than %d connections, closing the new one",
+			 ch->vm, APP_CONNS_PER_GUEST);
+		close(cfd);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c || sd_event_add_io(hvxd_event(u->d), &c->io, cfd, EPOLLIN, on_guest, c) < 0) {
 		free(c);
@@ -373,6 +386,7 @@ static void conn_add(struct app_chan *ch, int cfd)
 	}
 	sd_event_source_set_io_fd_own(c->io, 1);
 	c->ch = ch;
+	ch->n_conns++;
 	c->next = u->conns;
 	if (c->next)
 		c->next->pprev = &c->next;

@@ -49,6 +49,8 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *data)
 	json_t *req, *rep;
 
 	req = app_msg_recv(fd);
+	if (!req && (errno == EAGAIN || errno == EINTR))
+		return 0;
 	if (!req) {
 		/* EOF or garbage: the conversation is over either way. */
 		conn_free(c);

@@ -109,7 +109,7 @@ expect() { # DESC WANT VM OP MANIFEST PAYLOAD
 	fi
 }
 
-echo "1..24"
+echo "1..26"
 if ! test -S "$T/guest/vm1.sock"; then
 	echo "Bail out! hvxd did not open the guest channels"
 	sed 's/^/# /' "$T/hvxd.log"
@@ -212,6 +212,51 @@ logged() {
 	done
 }
 check "every refusal is logged with its reason" logged
+
+# Raw guest messages: malformed requests get bad-request and the connection
+# stays usable; a guest cannot hold more than 16 connections open.
+raw_guest() {
+	python3 - "$T/guest/vm1.sock" "$T/v4both.json" <<'EOPY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+manifest = open(sys.argv[2]).read()
+out = []
+for raw in [b'{"op": "verify", "op": "install"}', b'[1, 2]', b'\xff\xfe',
+            json.dumps({"op": "verify", "app_id": "org.test.sleeper",
+                        "manifest": manifest, "payload": "sleeper.sh",
+                        "extra": 1}).encode(),
+            json.dumps({"op": "verify", "app_id": "org.test.sleeper",
+                        "manifest": manifest, "payload": "sleeper.sh"}).encode()]:
+    s.send(raw)
+    out.append(json.loads(s.recv(65536))["reason"])
+print(" ".join(out))
+EOPY
+}
+got=$(raw_guest 2>&1)
+check "malformed requests: bad-request, then the same connection works ($got)" \
+	test "$got" = "bad-request bad-request bad-request bad-request ok"
+conn_limit() {
+	python3 - "$T/guest/vm1.sock" <<'EOPY'
+import socket, sys
+conns = []
+for i in range(17):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    conns.append(s)
+conns[-1].settimeout(2)
+conns[-1].send(b'{}')
+try:
+    data = conns[-1].recv(100)
+except OSError:
+    data = b''
+conns[0].send(b'{}')
+print("closed" if data == b'' else "open", b'bad-request' in conns[0].recv(1000))
+EOPY
+}
+got=$(conn_limit 2>&1)
+check "the 17th connection of a guest is closed, the others work ($got)" \
+	test "$got" = "closed True"
 
 # Config errors are caught before anything starts.
 sed 's/^guests = .*/guests = vm1 vm2@2/' "$T/hvxd.conf" >"$T/bad.conf"
