@@ -109,7 +109,7 @@ expect() { # DESC WANT VM OP MANIFEST PAYLOAD
 	fi
 }
 
-echo "1..26"
+echo "1..28"
 if ! test -S "$T/guest/vm1.sock"; then
 	echo "Bail out! hvxd did not open the guest channels"
 	sed 's/^/# /' "$T/hvxd.log"
@@ -170,6 +170,14 @@ expect "version below the allowlist's minimum" rolled-back vm1 install "$T/v1.js
 
 expect "upgrade to v3" ok vm1 install "$T/v3.json" sleeper.sh
 expect "replayed v2 manifest after v3" rolled-back vm1 install "$T/v2.json" sleeper.sh
+
+# hvxctl app verify gives a human the same verdicts, offline or via the primary.
+msg=$($CTL app verify "$T/v2.json" --primary "unix:$T/primary.sock" 2>&1)
+rc=$?
+check "hvxctl app verify --primary: v2 rolled-back, exit 1 ($msg)" \
+	test $rc = 1 -a "${msg#*: rolled-back: }" != "$msg"
+check "hvxctl app verify --key --payload --vm: v3 valid" \
+	"$CTL" app verify "$T/v3.json" --key "$T/a.pem" --payload "$T/share/vm1/sleeper.sh" --vm vm1
 
 kill "$primary_pid"
 wait "$primary_pid" 2>/dev/null
