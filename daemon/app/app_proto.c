@@ -106,6 +106,27 @@ int app_sock_listen(const char *addr)
 	return fd;
 }
 
+int app_sock_connect_nb(const char *addr)
+{
+	union app_sockaddr sa;
+	socklen_t len;
+	int fd, family;
+
+	family = parse_addr(addr, false, &sa, &len);
+	if (family < 0)
+		return family;
+	fd = socket(family, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, &sa.sa, len) < 0 && errno != EINPROGRESS) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int app_sock_connect(const char *addr, int timeout_ms)
 {
 	struct timeval tv = {
@@ -261,37 +282,57 @@ static enum app_reason reply_status(json_t *rep, char *detail, size_t len)
 	return r;
 }
 
+static json_t *lookup_msg(const char *app_id, const uint8_t key_id[APP_KEYID_LEN])
+{
+	char hex[2 * APP_KEYID_LEN + 1];
+
+	app_hex_encode(key_id, APP_KEYID_LEN, hex);
+	return json_pack("{s:s, s:s, s:s}", "op", "lookup", "app_id", app_id,
+			 "key_id", hex);
+}
+
+static json_t *commit_msg(const char *app_id, uint64_t version)
+{
+	return json_pack("{s:s, s:s, s:I}", "op", "commit", "app_id", app_id,
+			 "version", (json_int_t)version);
+}
+
+static enum app_reason lookup_reply(json_t *rep, struct app_lookup *out,
+				    char *detail, size_t len)
+{
+	enum app_reason r = reply_status(rep, detail, len);
+	json_t *minv;
+	const char *pub;
+
+	if (r != APP_OK)
+		return r;
+	pub = json_string_value(app_jget(rep, "public"));
+	minv = app_jget(rep, "min_version");
+	if (!pub || app_hex_decode(pub, out->pub, APP_PUBKEY_LEN) ||
+	    !json_is_integer(minv) || json_integer_value(minv) < 0) {
+		snprintf(detail, len, "primary sent a malformed reply");
+		return APP_PRIMARY_UNREACHABLE;
+	}
+	out->min_version = (uint64_t)json_integer_value(minv);
+	return APP_OK;
+}
+
 enum app_reason app_primary_lookup(struct app_primary *p, const char *app_id,
 				   const uint8_t key_id[APP_KEYID_LEN],
 				   struct app_lookup *out, char *detail,
 				   size_t len)
 {
-	char hex[2 * APP_KEYID_LEN + 1];
+	json_t *req, *rep;
 	enum app_reason r;
-	json_t *req, *rep, *minv;
-	const char *pub;
 
-	app_hex_encode(key_id, APP_KEYID_LEN, hex);
-	req = json_pack("{s:s, s:s, s:s}", "op", "lookup", "app_id", app_id,
-			"key_id", hex);
+	req = lookup_msg(app_id, key_id);
 	if (!req)
 		return APP_INTERNAL;
 	rep = primary_call(p, req, detail, len);
 	json_decref(req);
 	if (!rep)
 		return APP_PRIMARY_UNREACHABLE;
-	r = reply_status(rep, detail, len);
-	if (r == APP_OK) {
-		pub = json_string_value(app_jget(rep, "public"));
-		minv = app_jget(rep, "min_version");
-		if (!pub || app_hex_decode(pub, out->pub, APP_PUBKEY_LEN) ||
-		    !json_is_integer(minv) || json_integer_value(minv) < 0) {
-			snprintf(detail, len, "primary sent a malformed reply");
-			r = APP_PRIMARY_UNREACHABLE;
-		} else {
-			out->min_version = (uint64_t)json_integer_value(minv);
-		}
-	}
+	r = lookup_reply(rep, out, detail, len);
 	json_decref(rep);
 	return r;
 }
@@ -302,12 +343,70 @@ enum app_reason app_primary_commit(struct app_primary *p, const char *app_id,
 	enum app_reason r;
 	json_t *req, *rep;
 
-	req = json_pack("{s:s, s:s, s:I}", "op", "commit", "app_id", app_id,
-			"version", (json_int_t)version);
+	req = commit_msg(app_id, version);
 	if (!req)
 		return APP_INTERNAL;
 	rep = primary_call(p, req, detail, len);
 	json_decref(req);
+	if (!rep)
+		return APP_PRIMARY_UNREACHABLE;
+	r = reply_status(rep, detail, len);
+	json_decref(rep);
+	return r;
+}
+
+static int send_msg(int fd, json_t *msg)
+{
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = app_msg_send(fd, msg);
+	json_decref(msg);
+	return ret;
+}
+
+int app_primary_send_lookup(int fd, const char *app_id,
+			    const uint8_t key_id[APP_KEYID_LEN])
+{
+	return send_msg(fd, lookup_msg(app_id, key_id));
+}
+
+int app_primary_send_commit(int fd, const char *app_id, uint64_t version)
+{
+	return send_msg(fd, commit_msg(app_id, version));
+}
+
+static json_t *read_reply(int fd, const char *addr, char *detail, size_t len)
+{
+	json_t *rep = app_msg_recv(fd);
+
+	if (!rep)
+		snprintf(detail, len, "primary %s: %s", addr,
+			 errno == ECONNRESET ? "closed the connection" : strerror(errno));
+	return rep;
+}
+
+enum app_reason app_primary_read_lookup(int fd, const char *addr,
+					struct app_lookup *out, char *detail,
+					size_t len)
+{
+	json_t *rep = read_reply(fd, addr, detail, len);
+	enum app_reason r;
+
+	if (!rep)
+		return APP_PRIMARY_UNREACHABLE;
+	r = lookup_reply(rep, out, detail, len);
+	json_decref(rep);
+	return r;
+}
+
+enum app_reason app_primary_read_commit(int fd, const char *addr, char *detail,
+					size_t len)
+{
+	json_t *rep = read_reply(fd, addr, detail, len);
+	enum app_reason r;
+
 	if (!rep)
 		return APP_PRIMARY_UNREACHABLE;
 	r = reply_status(rep, detail, len);

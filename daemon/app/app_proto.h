@@ -44,6 +44,9 @@ int app_reason_from_name(const char *name);
  */
 int app_sock_listen(const char *addr);
 int app_sock_connect(const char *addr, int timeout_ms);
+/* Non-blocking; the connection may still be in progress (wait for EPOLLOUT,
+ * then SO_ERROR). */
+int app_sock_connect_nb(const char *addr);
 
 /* hvxd's side of the conversation with hvx-primary. */
 struct app_primary {
@@ -75,5 +78,19 @@ enum app_reason app_primary_lookup(struct app_primary *p, const char *app_id,
  */
 enum app_reason app_primary_commit(struct app_primary *p, const char *app_id,
 				   uint64_t version, char *detail, size_t len);
+
+/*
+ * The same conversation in steps, for an event loop: one connection per
+ * request, each reply read when the socket is readable.  A missing or bad
+ * reply is APP_PRIMARY_UNREACHABLE with the why in @detail.
+ */
+int app_primary_send_lookup(int fd, const char *app_id,
+			    const uint8_t key_id[APP_KEYID_LEN]);
+enum app_reason app_primary_read_lookup(int fd, const char *addr,
+					struct app_lookup *out, char *detail,
+					size_t len);
+int app_primary_send_commit(int fd, const char *app_id, uint64_t version);
+enum app_reason app_primary_read_commit(int fd, const char *addr, char *detail,
+					size_t len);
 
 #endif

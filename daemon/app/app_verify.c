@@ -208,12 +208,10 @@ enum app_reason app_check_signed(struct app_decision *d,
 	return APP_OK;
 }
 
-enum app_reason app_verify(struct app_verifier *v, const struct app_request *req,
-			   struct app_decision *d)
+enum app_reason app_verify_parse(const struct app_request *req,
+				 struct app_decision *d)
 {
-	char err[256], kid[2 * APP_KEYID_LEN + 1];
-	struct app_lookup lk;
-	enum app_reason r;
+	char err[256];
 
 	memset(d, 0, sizeof(*d));
 	if (app_manifest_parse(req->manifest, req->manifest_len, &d->m, err,
@@ -224,16 +222,54 @@ enum app_reason app_verify(struct app_verifier *v, const struct app_request *req
 		return refuse(d, APP_BAD_REQUEST,
 			      "request names app %.128s, the manifest %s",
 			      req->app_id, d->m.app_id);
+	return APP_OK;
+}
 
+enum app_reason app_verify_local(struct app_verifier *v,
+				 const struct app_request *req,
+				 const struct app_lookup *lk,
+				 struct app_decision *d)
+{
+	enum app_reason r;
+
+	r = app_check_signed(d, lk->pub, lk->min_version, req->vm);
+	if (r != APP_OK)
+		return r;
+	return store_payload(v, req, d);
+}
+
+enum app_reason app_verify_refuse(struct app_decision *d, enum app_reason r,
+				  const char *detail)
+{
+	return refuse(d, r, "%s", detail);
+}
+
+void app_verify_accepted(const struct app_request *req, struct app_decision *d)
+{
+	char kid[2 * APP_KEYID_LEN + 1];
+
+	app_hex_encode(d->m.key_id, APP_KEYID_LEN, kid);
+	snprintf(d->detail, sizeof(d->detail),
+		 "%s version %llu signed by key %.16s... for vm %s",
+		 d->m.app_id, (unsigned long long)d->m.version, kid, req->vm);
+}
+
+enum app_reason app_verify(struct app_verifier *v, const struct app_request *req,
+			   struct app_decision *d)
+{
+	struct app_lookup lk;
+	enum app_reason r;
+	char err[256];
+
+	r = app_verify_parse(req, d);
+	if (r != APP_OK)
+		return r;
 	/* Only the primary says which key may sign this app ID. */
 	r = app_primary_lookup(&v->primary, d->m.app_id, d->m.key_id, &lk,
 			       err, sizeof(err));
 	if (r != APP_OK)
 		return refuse(d, r, "%s", err);
-	r = app_check_signed(d, lk.pub, lk.min_version, req->vm);
-	if (r != APP_OK)
-		return r;
-	r = store_payload(v, req, d);
+	r = app_verify_local(v, req, &lk, d);
 	if (r != APP_OK || !req->store)
 		return r;
 	/*
@@ -245,9 +281,6 @@ enum app_reason app_verify(struct app_verifier *v, const struct app_request *req
 			       err, sizeof(err));
 	if (r != APP_OK)
 		return refuse(d, r, "%s", err);
-	app_hex_encode(d->m.key_id, APP_KEYID_LEN, kid);
-	snprintf(d->detail, sizeof(d->detail),
-		 "%s version %llu signed by key %.16s... for vm %s",
-		 d->m.app_id, (unsigned long long)d->m.version, kid, req->vm);
+	app_verify_accepted(req, d);
 	return APP_OK;
 }

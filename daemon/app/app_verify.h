@@ -42,8 +42,25 @@ int app_verifier_init(struct app_verifier *v, const char *primary_addr,
 		      int timeout_ms, const char *store_dir);
 void app_verifier_free(struct app_verifier *v);
 
+/* The whole decision, talking to the primary synchronously. */
 enum app_reason app_verify(struct app_verifier *v, const struct app_request *req,
 			   struct app_decision *d);
+
+/*
+ * The same in steps, for an event loop that talks to the primary itself:
+ * parse (APP_OK: look the key up), then local checks with the primary's
+ * answer (APP_OK: commit when storing), then accepted once committed.
+ * app_verify_refuse() records the primary's refusals.
+ */
+enum app_reason app_verify_parse(const struct app_request *req,
+				 struct app_decision *d);
+enum app_reason app_verify_local(struct app_verifier *v,
+				 const struct app_request *req,
+				 const struct app_lookup *lk,
+				 struct app_decision *d);
+enum app_reason app_verify_refuse(struct app_decision *d, enum app_reason r,
+				  const char *detail);
+void app_verify_accepted(const struct app_request *req, struct app_decision *d);
 void app_decision_free(struct app_decision *d);
 
 /*
