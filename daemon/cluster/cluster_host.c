@@ -476,8 +476,8 @@ int cluster_host_start(struct cluster *cl, char *err, size_t err_len)
 	     sd_event_add_io(cl->event, &cl->udp4_src, cl->udp4, EPOLLIN, on_udp, cl) < 0) ||
 	    (cl->udp6 >= 0 &&
 	     sd_event_add_io(cl->event, &cl->udp6_src, cl->udp6, EPOLLIN, on_udp, cl) < 0) ||
-	    sd_event_add_time(cl->event, &cl->timer, CLOCK_MONOTONIC, 0, 0,
-			      on_timer, cl) < 0) {
+	    sd_event_add_time(cl->event, &cl->timer, CLOCK_MONOTONIC, 0,
+			      CLUSTER_TIMER_ACCURACY, on_timer, cl) < 0) {
 		snprintf(err, err_len, "event sources: out of memory");
 		return -ENOMEM;
 	}

@@ -11,6 +11,11 @@
 #include "cluster_store.h"
 
 #define NONCE_CACHE	2048
+/*
+ * Accuracy 0 means sd-event's default of 250 ms: discovery rounds and
+ * heartbeats of tens of milliseconds need better.
+ */
+#define CLUSTER_TIMER_ACCURACY	1000	/* usec */
 #define HOST_NONCES	4
 
 struct seen_nonce {

@@ -558,7 +558,8 @@ int cluster_mgr_start(struct cluster *cl, char *err, size_t err_len)
 	    sd_event_add_io(cl->event, &cl->listen_src, cl->listen_fd, EPOLLIN,
 			    on_accept, cl) < 0 ||
 	    sd_event_add_time(cl->event, &cl->timer, CLOCK_MONOTONIC,
-			      now + cl->cfg.heartbeat_ms * 1000ULL, 0, on_sweep, cl) < 0) {
+			      now + cl->cfg.heartbeat_ms * 1000ULL,
+			      CLUSTER_TIMER_ACCURACY, on_sweep, cl) < 0) {
 		snprintf(err, err_len, "event sources: out of memory");
 		return -ENOMEM;
 	}
