@@ -6,7 +6,8 @@
 . "$(dirname "$0")/tap.sh"
 
 [ -x "$HVXCTL" ] || skip_all "$HVXCTL not built"
-$HVXCTL vm list >/dev/null 2>&1 || modprobe hvx_core 2>/dev/null
+$HVXCTL vm list >/dev/null 2>&1 || modprobe hvx_core 2>/dev/null ||
+	insmod kmod/core/hvx_core.ko 2>/dev/null
 $HVXCTL vm list >/dev/null 2>&1 || skip_all "hvx_core not loaded"
 
 T=$(mktemp -d)
