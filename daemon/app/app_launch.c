@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,65 +120,192 @@ static int bus_open(sd_bus **bus)
 	return r;
 }
 
-struct job_wait {
-	const char *path;
-	char result[32];
+struct app_launch_op {
+	sd_bus *bus;
+	sd_bus_slot *call;
+	sd_event_source *timer, *reaper;
+	char unit[256];
+	char *job;		/* StartTransientUnit's answer */
+	char early_job[256];	/* a JobRemoved that overtook that answer */
+	char early_result[32];
 	bool done;
+	app_launch_fn fn;
+	void *userdata;
 };
+
+static void op_free(struct app_launch_op *op)
+{
+	sd_bus_slot_unref(op->call);
+	sd_event_source_disable_unref(op->timer);
+	sd_event_source_disable_unref(op->reaper);
+	sd_bus_flush_close_unref(op->bus);
+	free(op->job);
+	free(op);
+}
+
+/* The bus cannot go away inside its own callback: free from the loop. */
+static int on_reap(sd_event_source *s, void *data)
+{
+	op_free(data);
+	return 0;
+}
+
+static void finish(struct app_launch_op *op, int err, pid_t pid, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void finish(struct app_launch_op *op, int err, pid_t pid, const char *fmt, ...)
+{
+	struct app_launched l = { .pid = pid, .pidfd = -1, .systemd = true };
+	char msg[512] = "";
+	va_list ap;
+
+	if (op->done)
+		return;
+	op->done = true;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	snprintf(l.unit, sizeof(l.unit), "%s", op->unit);
+	sd_event_source_set_enabled(op->timer, SD_EVENT_OFF);
+	op->fn(op->userdata, err, err ? NULL : &l, msg);
+	sd_event_source_set_enabled(op->reaper, SD_EVENT_ONESHOT);
+}
+
+static int on_main_pid(sd_bus_message *m, void *data, sd_bus_error *e)
+{
+	struct app_launch_op *op = data;
+	const sd_bus_error *err = sd_bus_message_get_error(m);
+	uint32_t pid = 0;
+	int r;
+
+	if (err) {
+		finish(op, -EIO, 0, "unit %s: no main PID: %s", op->unit, err->message);
+		return 0;
+	}
+	r = sd_bus_message_read(m, "v", "u", &pid);
+	if (r < 0 || pid == 0)
+		finish(op, r < 0 ? r : -ESRCH, 0, "unit %s: no main PID: %s", op->unit,
+		       r < 0 ? strerror(-r) : "exited already");
+	else
+		finish(op, 0, (pid_t)pid, NULL);
+	return 0;
+}
+
+/* Type=exec: "done" means execve() of the app succeeded. */
+static void job_finished(struct app_launch_op *op, const char *result)
+{
+	char *upath = NULL;
+	int r;
+
+	if (strcmp(result, "done")) {
+		finish(op, -EIO, 0, "unit %s: job %s", op->unit, result);
+		return;
+	}
+	sd_bus_slot_unref(op->call);
+	op->call = NULL;
+	r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", op->unit, &upath);
+	if (r >= 0)
+		r = sd_bus_call_method_async(op->bus, &op->call, "org.freedesktop.systemd1",
+					     upath, "org.freedesktop.DBus.Properties",
+					     "Get", on_main_pid, op, "ss",
+					     "org.freedesktop.systemd1.Service", "MainPID");
+	free(upath);
+	if (r < 0)
+		finish(op, r, 0, "unit %s: %s", op->unit, strerror(-r));
+}
 
 static int on_job_removed(sd_bus_message *m, void *data, sd_bus_error *e)
 {
-	struct job_wait *w = data;
+	struct app_launch_op *op = data;
 	const char *path, *unit, *result;
 	uint32_t id;
 
-	if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+	if (op->done || sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
 		return 0;
-	if (w->path && !strcmp(path, w->path)) {
-		snprintf(w->result, sizeof(w->result), "%s", result);
-		w->done = true;
+	if (!op->job) {
+		snprintf(op->early_job, sizeof(op->early_job), "%s", path);
+		snprintf(op->early_result, sizeof(op->early_result), "%s", result);
+	} else if (!strcmp(path, op->job)) {
+		job_finished(op, result);
 	}
 	return 0;
 }
 
-static uint64_t now_usec(void)
+static int on_started(sd_bus_message *m, void *data, sd_bus_error *e)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int launch_systemd(const struct app_launch_spec *spec,
-			  struct app_launched *out, char *err, size_t errlen)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *m = NULL, *reply = NULL;
-	struct job_wait w = { 0 };
+	struct app_launch_op *op = data;
+	const sd_bus_error *err = sd_bus_message_get_error(m);
 	const char *job;
-	char *upath = NULL;
-	uint64_t deadline;
-	sd_bus *bus = NULL;
-	uint32_t pid = 0;
 	int r;
 
-	r = bus_open(&bus);
+	if (err) {
+		finish(op, -EIO, 0, "StartTransientUnit %s: %s", op->unit, err->message);
+		return 0;
+	}
+	r = sd_bus_message_read(m, "o", &job);
+	if (r >= 0) {
+		op->job = strdup(job);
+		r = op->job ? 0 : -ENOMEM;
+	}
+	if (r < 0)
+		finish(op, r, 0, "StartTransientUnit %s: %s", op->unit, strerror(-r));
+	else if (!strcmp(op->early_job, job))
+		job_finished(op, op->early_result);
+	return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *data)
+{
+	struct app_launch_op *op = data;
+
+	finish(op, -ETIMEDOUT, 0, "unit %s: systemd did not start it in time", op->unit);
+	return 0;
+}
+
+static int launch_systemd(sd_event *e, const struct app_launch_spec *spec,
+			  app_launch_fn fn, void *userdata,
+			  struct app_launch_op **out, char *err, size_t errlen)
+{
+	struct app_launch_op *op;
+	sd_bus_message *m = NULL;
+	int r;
+
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	op->fn = fn;
+	op->userdata = userdata;
+	snprintf(op->unit, sizeof(op->unit), "%s", spec->unit);
+	r = bus_open(&op->bus);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot connect to systemd: %s", strerror(-r));
+		free(op);
 		return r;
 	}
-	/* Subscribe before starting, or a fast job could finish unseen. */
-	r = sd_bus_match_signal(bus, NULL, "org.freedesktop.systemd1",
-				"/org/freedesktop/systemd1",
-				"org.freedesktop.systemd1.Manager", "JobRemoved",
-				on_job_removed, &w);
+	r = sd_bus_attach_event(op->bus, e, 0);
 	if (r >= 0)
-		r = sd_bus_call_method(bus, "org.freedesktop.systemd1",
-				       "/org/freedesktop/systemd1",
-				       "org.freedesktop.systemd1.Manager",
-				       "Subscribe", &e, NULL, NULL);
+		r = sd_event_add_time_relative(e, &op->timer, CLOCK_MONOTONIC,
+					       (uint64_t)spec->timeout_ms * 1000, 0,
+					       on_timeout, op);
 	if (r >= 0)
-		r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1",
+		r = sd_event_add_defer(e, &op->reaper, on_reap, op);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(op->reaper, SD_EVENT_OFF);
+	/* Watch for the job before starting it, or a fast one goes unseen. */
+	if (r >= 0)
+		r = sd_bus_match_signal_async(op->bus, NULL, "org.freedesktop.systemd1",
+					      "/org/freedesktop/systemd1",
+					      "org.freedesktop.systemd1.Manager",
+					      "JobRemoved", on_job_removed, NULL, op);
+	if (r >= 0)
+		r = sd_bus_call_method_async(op->bus, NULL, "org.freedesktop.systemd1",
+					     "/org/freedesktop/systemd1",
+					     "org.freedesktop.systemd1.Manager",
+					     "Subscribe", NULL, NULL, NULL);
+	if (r >= 0)
+		r = sd_bus_message_new_method_call(op->bus, &m, "org.freedesktop.systemd1",
 						   "/org/freedesktop/systemd1",
 						   "org.freedesktop.systemd1.Manager",
 						   "StartTransientUnit");
@@ -194,65 +322,22 @@ static int launch_systemd(const struct app_launch_spec *spec,
 	if (r >= 0)
 		r = sd_bus_message_append(m, "a(sa(sv))", 0);
 	if (r >= 0)
-		r = sd_bus_call(bus, m, (uint64_t)spec->timeout_ms * 1000, &e, &reply);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "o", &job);
-	if (r < 0) {
-		snprintf(err, errlen, "StartTransientUnit %s: %s", spec->unit,
-			 e.message ?: strerror(-r));
-		goto out;
-	}
-	w.path = job;
-	deadline = now_usec() + (uint64_t)spec->timeout_ms * 1000;
-	while (!w.done) {
-		uint64_t now = now_usec();
-
-		r = sd_bus_process(bus, NULL);
-		if (r < 0)
-			break;
-		if (r > 0)
-			continue;
-		if (now >= deadline) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		r = sd_bus_wait(bus, deadline - now);
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
-		snprintf(err, errlen, "waiting for %s: %s", spec->unit, strerror(-r));
-		goto out;
-	}
-	/* Type=exec: "done" means execve() of the app succeeded. */
-	if (strcmp(w.result, "done")) {
-		snprintf(err, errlen, "unit %s: job %s", spec->unit, w.result);
-		r = -EIO;
-		goto out;
-	}
-	r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", spec->unit, &upath);
-	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", upath,
-						"org.freedesktop.systemd1.Service",
-						"MainPID", &e, 'u', &pid);
-	if (r < 0 || pid == 0) {
-		snprintf(err, errlen, "unit %s: no main PID: %s", spec->unit,
-			 r < 0 ? (e.message ?: strerror(-r)) : "exited already");
-		r = r < 0 ? r : -ESRCH;
-		goto out;
-	}
-	out->pid = (pid_t)pid;
-	out->pidfd = -1;
-	out->systemd = true;
-	snprintf(out->unit, sizeof(out->unit), "%s", spec->unit);
-	r = 0;
-out:
-	free(upath);
-	sd_bus_error_free(&e);
+		r = sd_bus_call_async(op->bus, &op->call, m, on_started, op,
+				      (uint64_t)spec->timeout_ms * 1000);
 	sd_bus_message_unref(m);
-	sd_bus_message_unref(reply);
-	sd_bus_flush_close_unref(bus);
-	return r;
+	if (r < 0) {
+		snprintf(err, errlen, "StartTransientUnit %s: %s", spec->unit, strerror(-r));
+		op_free(op);
+		return r;
+	}
+	*out = op;
+	return 1;
+}
+
+void app_launch_cancel(struct app_launch_op *op)
+{
+	if (op)
+		op_free(op);
 }
 
 /* Only async-signal-safe calls between fork() and execv(). */
@@ -352,12 +437,14 @@ static int launch_exec(const struct app_launch_spec *spec,
 	return 0;
 }
 
-int app_launch(enum app_launcher how, const struct app_launch_spec *spec,
-	       struct app_launched *out, char *err, size_t errlen)
+int app_launch(sd_event *e, enum app_launcher how,
+	       const struct app_launch_spec *spec, struct app_launched *out,
+	       app_launch_fn fn, void *userdata, struct app_launch_op **op,
+	       char *err, size_t errlen)
 {
 	if (how == APP_LAUNCH_AUTO)
 		how = sd_booted() > 0 ? APP_LAUNCH_SYSTEMD : APP_LAUNCH_EXEC;
 	if (how == APP_LAUNCH_SYSTEMD)
-		return launch_systemd(spec, out, err, errlen);
+		return launch_systemd(e, spec, fn, userdata, op, err, errlen);
 	return launch_exec(spec, out, err, errlen);
 }

@@ -32,6 +32,9 @@
 
 #define APP_GUESTS_MAX		32
 #define APP_LAUNCH_TIMEOUT_MS	10000
+/* Primary connections kept open between requests: a connect, accept and
+ * close per request would cost more than the hash of a 64 KiB payload. */
+#define APP_PRIMARY_IDLE	4
 
 struct app_conf {
 	bool enabled;
@@ -188,6 +191,9 @@ struct app_unit {
 	unsigned int n_chans;
 	struct app_inst *insts;
 	struct app_conn *conns;
+	struct app_job *jobs;
+	int idle[APP_PRIMARY_IDLE];	/* primary connections to reuse */
+	unsigned int n_idle;
 	sd_event_source *vsock;	/* listener of the vsock guests */
 	unsigned long seq;
 	char boot[9];		/* random per unit start: names survive restarts */
@@ -246,83 +252,369 @@ static int record(struct app_unit *u, const struct app_chan *ch,
 	return 0;
 }
 
-static void launch(struct app_unit *u, const struct app_chan *ch,
-		   struct app_decision *d, struct app_launched *l)
+/*
+ * One request in flight.  Its guest connection is paused meanwhile, so that
+ * each connection gets its replies in order; other connections, other
+ * guests and the rest of hvxd go on.  The primary gets a connection of its
+ * own per request, so a slow or dead primary costs each request at most
+ * primary_timeout per step and blocks nothing.
+ */
+struct app_job {
+	struct app_job *next, **pprev;
+	struct app_conn *conn;
+	struct app_guest_req req;
+	struct app_request areq;
+	struct app_decision d;
+	struct app_lookup lk;
+	enum { JOB_CONNECT, JOB_LOOKUP, JOB_COMMIT, JOB_LAUNCH } stage;
+	int pfd;
+	bool reused;		/* pfd came from the idle list: may be stale */
+	sd_event_source *pio, *timer;
+	struct app_launch_op *launch;
+	struct app_launched l;
+};
+
+static void job_free(struct app_job *j)
 {
+	*j->pprev = j->next;
+	if (j->next)
+		j->next->pprev = j->pprev;
+	app_launch_cancel(j->launch);
+	sd_event_source_disable_unref(j->pio);
+	sd_event_source_disable_unref(j->timer);
+	if (j->pfd >= 0)
+		close(j->pfd);
+	app_decision_free(&j->d);
+	app_guest_req_free(&j->req);
+	free(j);
+}
+
+static void job_done(struct app_job *j)
+{
+	struct app_conn *c = j->conn;
+	struct app_chan *ch = c->ch;
+	struct app_unit *u = ch->u;
+	struct app_decision *d = &j->d;
+	struct app_guest_reply rep;
+
+	u->decisions[d->reason]++;
+	if (d->reason == APP_OK)
+		hvxd_log(LOG_NOTICE, "app", "vm %s: %s %s version %" PRIu64 ": accepted: %s%s%s%s",
+			 ch->vm, j->req.install ? "install" : "verify", d->m.app_id,
+			 d->m.version, d->detail, j->l.pid ? ", launched" : "",
+			 j->l.unit[0] ? " as unit " : "", j->l.unit);
+	else
+		hvxd_log(LOG_WARNING, "app", "vm %s: %s %s: refused: %s: %s", ch->vm,
+			 j->req.install ? "install" : "verify", j->req.app_id,
+			 app_reason_name(d->reason), d->detail);
+	rep = (struct app_guest_reply){
+		.reason = d->reason,
+		.detail = d->detail,
+		.app_id = d->have_manifest ? d->m.app_id : NULL,
+		.version = d->have_manifest ? d->m.version : 0,
+		.pid = d->reason == APP_OK ? j->l.pid : 0,
+		.unit = d->reason == APP_OK && j->l.unit[0] ? j->l.unit : NULL,
+	};
+	if (app_guest_send(sd_event_source_get_io_fd(c->io), &rep) < 0)
+		hvxd_log(LOG_INFO, "app", "vm %s: guest left before the reply", ch->vm);
+	sd_event_source_set_enabled(c->io, SD_EVENT_ON);
+	job_free(j);
+}
+
+static void job_refuse(struct app_job *j, enum app_reason r, const char *detail)
+{
+	app_verify_refuse(&j->d, r, detail);
+	job_done(j);
+}
+
+static void launched(struct app_job *j, const struct app_launched *l)
+{
+	struct app_unit *u = j->conn->ch->u;
+
+	j->l = *l;
+	if (record(u, j->conn->ch, &j->d, l)) {
+		hvxd_log(LOG_WARNING, "app", "vm %s: %s launched as pid %d but not recorded",
+			 j->conn->ch->vm, j->d.m.app_id, l->pid);
+		if (l->pidfd >= 0)
+			close(l->pidfd);
+	}
+	job_done(j);
+}
+
+static void on_launched(void *data, int err, const struct app_launched *l,
+			const char *msg)
+{
+	struct app_job *j = data;
+
+	j->launch = NULL;	/* the launcher frees itself after this call */
+	if (err)
+		job_refuse(j, APP_LAUNCH_FAILED, msg);
+	else
+		launched(j, l);
+}
+
+static void job_launch(struct app_job *j)
+{
+	struct app_unit *u = j->conn->ch->u;
+	const char *vm = j->conn->ch->vm;
 	char unit[256], desc[256], err[512];
 	struct app_launch_spec spec = {
-		.path = d->path,
-		.args = d->m.args,
-		.n_args = d->m.n_args,
+		.path = j->d.path,
+		.args = j->d.m.args,
+		.n_args = j->d.m.n_args,
 		.unit = unit,
 		.description = desc,
 		.user = u->conf.user,
 		.timeout_ms = APP_LAUNCH_TIMEOUT_MS,
 	};
+	struct app_launched l = { .pidfd = -1 };
+	int ret;
 
 	/* Apps outlive hvxd: a restarted hvxd must not reuse a running name. */
-	snprintf(unit, sizeof(unit), "hvx-app-%s-%s-%s%lu.service", ch->vm,
-		 d->m.app_id, u->boot, ++u->seq);
+	snprintf(unit, sizeof(unit), "hvx-app-%s-%s-%s%lu.service", vm,
+		 j->d.m.app_id, u->boot, ++u->seq);
 	snprintf(desc, sizeof(desc), "hvx app %s version %" PRIu64 " for vm %s",
-		 d->m.app_id, d->m.version, ch->vm);
-	if (app_launch((enum app_launcher)u->conf.launcher, &spec, l, err,
-		       sizeof(err))) {
-		d->reason = APP_LAUNCH_FAILED;
-		snprintf(d->detail, sizeof(d->detail), "%s", err);
-		return;
-	}
-	if (record(u, ch, d, l)) {
-		hvxd_log(LOG_WARNING, "app", "vm %s: %s launched as pid %d but not recorded",
-			 ch->vm, d->m.app_id, l->pid);
-		if (l->pidfd >= 0)
-			close(l->pidfd);
+		 j->d.m.app_id, j->d.m.version, vm);
+	j->stage = JOB_LAUNCH;
+	ret = app_launch(hvxd_event(u->d), (enum app_launcher)u->conf.launcher,
+			 &spec, &l, on_launched, j, &j->launch, err, sizeof(err));
+	if (ret < 0)
+		job_refuse(j, APP_LAUNCH_FAILED, err);
+	else if (ret == 0)
+		launched(j, &l);
+}
+
+static int job_wait(struct app_job *j, uint32_t events)
+{
+	struct app_unit *u = j->conn->ch->u;
+	int ret;
+
+	ret = sd_event_source_set_io_events(j->pio, events);
+	if (ret >= 0)
+		ret = sd_event_source_set_time_relative(j->timer,
+							u->conf.primary_timeout_usec);
+	if (ret >= 0)
+		ret = sd_event_source_set_enabled(j->timer, SD_EVENT_ONESHOT);
+	return ret;
+}
+
+/* The conversation ended cleanly: keep the connection for the next job. */
+static void job_primary_release(struct app_job *j)
+{
+	struct app_unit *u = j->conn->ch->u;
+
+	j->pio = sd_event_source_disable_unref(j->pio);
+	j->timer = sd_event_source_disable_unref(j->timer);
+	if (u->n_idle < APP_PRIMARY_IDLE)
+		u->idle[u->n_idle++] = j->pfd;
+	else
+		close(j->pfd);
+	j->pfd = -1;
+}
+
+static int job_connect(struct app_job *j);
+
+/*
+ * A kept connection may have died with a primary that restarted since:
+ * then the request starts over once on a fresh one, and only a fresh
+ * connection failing means the primary is unreachable.
+ */
+static bool job_retry(struct app_job *j)
+{
+	if (!j->reused)
+		return false;
+	j->pio = sd_event_source_disable_unref(j->pio);
+	j->timer = sd_event_source_disable_unref(j->timer);
+	close(j->pfd);
+	j->pfd = -1;
+	j->reused = false;
+	return job_connect(j) == 0;
+}
+
+static int on_primary(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct app_job *j = data;
+	struct app_unit *u = j->conn->ch->u;
+	char detail[512];
+	enum app_reason r;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	switch (j->stage) {
+	case JOB_CONNECT:
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (!err)
+			err = -app_primary_send_lookup(fd, j->d.m.app_id, j->d.m.key_id);
+		if (err && j->reused) {
+			if (job_retry(j))
+				return 0;
+			err = errno;
+		}
+		if (err || job_wait(j, EPOLLIN) < 0) {
+			snprintf(detail, sizeof(detail), "primary %s: %s", u->conf.primary,
+				 strerror(err ?: EIO));
+			job_refuse(j, APP_PRIMARY_UNREACHABLE, detail);
+			return 0;
+		}
+		j->stage = JOB_LOOKUP;
+		return 0;
+	case JOB_LOOKUP:
+		/* Only the primary says which key may sign this app ID. */
+		r = app_primary_read_lookup(fd, u->conf.primary, &j->lk, detail,
+					    sizeof(detail));
+		if (r == APP_PRIMARY_UNREACHABLE && j->reused) {
+			if (job_retry(j))
+				return 0;
+			snprintf(detail, sizeof(detail), "primary %s: %s",
+				 u->conf.primary, strerror(errno));
+		}
+		if (r != APP_OK) {
+			job_refuse(j, r, detail);
+			return 0;
+		}
+		j->reused = false;	/* it answered: no retry from here on */
+		if (app_verify_local(&u->v, &j->areq, &j->lk, &j->d) != APP_OK ||
+		    !j->req.install) {
+			job_primary_release(j);
+			if (!j->d.reason)
+				app_verify_accepted(&j->areq, &j->d);
+			job_done(j);
+			return 0;
+		}
+		/*
+		 * Commit last: a version raises the floor only once everything
+		 * else passed, and a newer version committed meanwhile by a
+		 * concurrent install turns this one into a rollback.
+		 */
+		err = -app_primary_send_commit(fd, j->d.m.app_id, j->d.m.version);
+		if (err || job_wait(j, EPOLLIN) < 0) {
+			snprintf(detail, sizeof(detail), "primary %s: %s", u->conf.primary,
+				 strerror(err ?: EIO));
+			job_refuse(j, APP_PRIMARY_UNREACHABLE, detail);
+			return 0;
+		}
+		j->stage = JOB_COMMIT;
+		return 0;
+	case JOB_COMMIT:
+		r = app_primary_read_commit(fd, u->conf.primary, detail, sizeof(detail));
+		if (r == APP_PRIMARY_UNREACHABLE) {
+			job_refuse(j, r, detail);
+			return 0;
+		}
+		job_primary_release(j);
+		if (r != APP_OK) {
+			job_refuse(j, r, detail);
+			return 0;
+		}
+		app_verify_accepted(&j->areq, &j->d);
+		job_launch(j);
+		return 0;
+	default:
+		return 0;
 	}
 }
 
-static void handle(struct app_unit *u, struct app_chan *ch, int fd,
-		   const struct app_guest_req *req)
+static int on_primary_timeout(sd_event_source *s, uint64_t usec, void *data)
 {
-	struct app_launched l = { .pidfd = -1 };
-	struct app_decision d = { 0 };
-	struct app_request areq = {
-		.vm = ch->vm,
-		.app_id = req->app_id,
-		.manifest = req->manifest,
-		.manifest_len = req->manifest_len,
-		.payload_dirfd = ch->share_fd,
-		.payload = req->payload,
-		.store = req->install,
-	};
-	struct app_guest_reply rep;
+	struct app_job *j = data;
+	char detail[256];
 
-	if (req->vm[0] && strcmp(req->vm, ch->vm)) {
-		d.reason = APP_VM_NOT_PERMITTED;
-		snprintf(d.detail, sizeof(d.detail),
-			 "request names vm %s on the channel of vm %s", req->vm, ch->vm);
-	} else if (app_verify(&u->v, &areq, &d) == APP_OK && req->install) {
-		launch(u, ch, &d, &l);
+	snprintf(detail, sizeof(detail), "primary %s: no answer within %" PRIu64 "ms",
+		 j->conn->ch->u->conf.primary,
+		 j->conn->ch->u->conf.primary_timeout_usec / 1000);
+	job_refuse(j, APP_PRIMARY_UNREACHABLE, detail);
+	return 0;
+}
+
+/* Takes over @req. */
+static void job_start(struct app_conn *c, struct app_guest_req *req)
+{
+	struct app_chan *ch = c->ch;
+	struct app_unit *u = ch->u;
+	struct app_job *j = calloc(1, sizeof(*j));
+	char detail[256];
+	int ret;
+
+	if (!j) {
+		app_guest_req_free(req);
+		return;
 	}
-	u->decisions[d.reason]++;
-	if (d.reason == APP_OK)
-		hvxd_log(LOG_NOTICE, "app", "vm %s: %s %s version %" PRIu64 ": accepted: %s%s%s%s",
-			 ch->vm, req->install ? "install" : "verify", d.m.app_id,
-			 d.m.version, d.detail, l.pid ? ", launched" : "",
-			 l.unit[0] ? " as unit " : "", l.unit);
-	else
-		hvxd_log(LOG_WARNING, "app", "vm %s: %s %s: refused: %s: %s", ch->vm,
-			 req->install ? "install" : "verify", req->app_id,
-			 app_reason_name(d.reason), d.detail);
-	rep = (struct app_guest_reply){
-		.reason = d.reason,
-		.detail = d.detail,
-		.app_id = d.have_manifest ? d.m.app_id : NULL,
-		.version = d.have_manifest ? d.m.version : 0,
-		.pid = d.reason == APP_OK ? l.pid : 0,
-		.unit = d.reason == APP_OK && l.unit[0] ? l.unit : NULL,
+	j->conn = c;
+	j->req = *req;
+	j->pfd = -1;
+	j->areq = (struct app_request){
+		.vm = ch->vm,
+		.app_id = j->req.app_id,
+		.manifest = j->req.manifest,
+		.manifest_len = j->req.manifest_len,
+		.payload_dirfd = ch->share_fd,
+		.payload = j->req.payload,
+		.store = j->req.install,
 	};
-	if (app_guest_send(fd, &rep) < 0)
-		hvxd_log(LOG_INFO, "app", "vm %s: guest left before the reply", ch->vm);
-	app_decision_free(&d);
+	j->next = u->jobs;
+	if (j->next)
+		j->next->pprev = &j->next;
+	j->pprev = &u->jobs;
+	u->jobs = j;
+	sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
+
+	if (j->req.vm[0] && strcmp(j->req.vm, ch->vm)) {
+		snprintf(detail, sizeof(detail),
+			 "request names vm %s on the channel of vm %s", j->req.vm, ch->vm);
+		job_refuse(j, APP_VM_NOT_PERMITTED, detail);
+		return;
+	}
+	if (app_verify_parse(&j->areq, &j->d) != APP_OK) {
+		job_done(j);
+		return;
+	}
+	if (u->n_idle) {
+		/* Kept connection: ask right away, as if just connected. */
+		j->pfd = u->idle[--u->n_idle];
+		j->reused = true;
+		ret = sd_event_add_io(hvxd_event(u->d), &j->pio, j->pfd, EPOLLOUT,
+				      on_primary, j);
+		if (!ret)
+			ret = sd_event_add_time_relative(hvxd_event(u->d), &j->timer,
+							 CLOCK_MONOTONIC,
+							 u->conf.primary_timeout_usec, 0,
+							 on_primary_timeout, j);
+		j->stage = JOB_CONNECT;
+		if (!ret)
+			return;
+		if (job_retry(j))
+			return;
+	} else if (job_connect(j) == 0) {
+		return;
+	}
+	snprintf(detail, sizeof(detail), "primary %s: %s", u->conf.primary,
+		 strerror(errno));
+	job_refuse(j, APP_PRIMARY_UNREACHABLE, detail);
+}
+
+/* 0, or -1 with errno set. */
+static int job_connect(struct app_job *j)
+{
+	struct app_unit *u = j->conn->ch->u;
+	int ret;
+
+	j->pfd = app_sock_connect_nb(u->conf.primary);
+	ret = j->pfd < 0 ? j->pfd : 0;
+	if (!ret)
+		ret = sd_event_add_io(hvxd_event(u->d), &j->pio, j->pfd, EPOLLOUT,
+				      on_primary, j);
+	if (!ret)
+		ret = sd_event_add_time_relative(hvxd_event(u->d), &j->timer,
+						 CLOCK_MONOTONIC,
+						 u->conf.primary_timeout_usec, 0,
+						 on_primary_timeout, j);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	j->stage = JOB_CONNECT;
+	return 0;
 }
 
 static void conn_free(struct app_conn *c)
@@ -359,8 +651,7 @@ static int on_guest(sd_event_source *s, int fd, uint32_t revents, void *data)
 		conn_free(c);
 		return 0;
 	}
-	handle(ch->u, ch, fd, &req);
-	app_guest_req_free(&req);
+	job_start(c, &req);
 	return 0;
 }
 
@@ -504,6 +795,12 @@ static void app_fini(struct hvxd *d, void *priv)
 	struct app_inst *in;
 	unsigned int i;
 
+	/* Requests in flight get no answer: the guest sees its connection
+	 * close, and nothing half-done was launched. */
+	while (u->jobs)
+		job_free(u->jobs);
+	while (u->n_idle)
+		close(u->idle[--u->n_idle]);
 	while (u->conns)
 		conn_free(u->conns);
 	u->vsock = sd_event_source_disable_unref(u->vsock);

@@ -109,7 +109,7 @@ expect() { # DESC WANT VM OP MANIFEST PAYLOAD
 	fi
 }
 
-echo "1..28"
+echo "1..30"
 if ! test -S "$T/guest/vm1.sock"; then
 	echo "Bail out! hvxd did not open the guest channels"
 	sed 's/^/# /' "$T/hvxd.log"
@@ -183,6 +183,32 @@ kill "$primary_pid"
 wait "$primary_pid" 2>/dev/null
 primary_pid=
 expect "primary down: fail closed" primary-unreachable vm1 install "$T/v3.json" sleeper.sh
+# A primary that accepts and never answers: the request waits at most
+# primary_timeout, and hvxd keeps serving everything else meanwhile.
+python3 - "$T/primary.sock" <<'EOPY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1]); s.listen(8)
+held = []
+while True:
+    held.append(s.accept()[0])
+EOPY
+hung_pid=$!
+for _ in $(seq 50); do [ -S "$T/primary.sock" ] && break; sleep 0.1; done
+agent vm1 install "$T/v3.json" sleeper.sh >"$T/hung.out" &
+hung_agent=$!
+sleep 0.3
+t0=$(date +%s%N)
+$CTL -S "$T/hvxd.sock" -j app list >/dev/null
+t1=$(date +%s%N)
+check "hvxd answers app list in $(( (t1 - t0) / 1000000 ))ms while a request waits for a hung primary" \
+	test $(( (t1 - t0) / 1000000 )) -lt 500
+wait "$hung_agent"
+check "hung primary: refused after primary_timeout ($(cat "$T/hung.out"))" \
+	grep -q '"reason":"primary-unreachable","detail":"primary .*: no answer within 1000ms"' "$T/hung.out"
+kill "$hung_pid"
+wait "$hung_pid" 2>/dev/null
+
 start_primary
 expect "primary back: the v3 floor survived its restart" rolled-back vm1 install "$T/v2.json" sleeper.sh
 
