@@ -104,4 +104,12 @@ int fn_drain(struct fn_genl *g, fn_parse_t parse, void *arg);
 /* Generic attribute parsing of a genl message; tb has maxtype + 1 slots. */
 int fn_parse_attrs(struct nlmsghdr *nlh, struct nlattr **tb, int maxtype);
 
+/*
+ * hvx_core helpers for the feature modules' tables (failnth_core.c), both
+ * without injection: a fresh VM named @name (an older one is removed
+ * first), and removing it by name.
+ */
+int fn_vm_make(struct fn *f, const char *name, uint32_t *id);
+void fn_vm_del(const char *name);
+
 #endif /* HVX_FAILNTH_H */

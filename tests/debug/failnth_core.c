@@ -178,6 +178,21 @@ static int vm_make(struct fn *f, const char *name, struct vm_info *out)
 	return 0;
 }
 
+int fn_vm_make(struct fn *f, const char *name, uint32_t *id)
+{
+	struct vm_info v;
+
+	if (vm_make(f, name, &v))
+		return -1;
+	*id = v.id;
+	return 0;
+}
+
+void fn_vm_del(const char *name)
+{
+	vm_del_name(name);
+}
+
 /* Events seen on f->ev for one VM name, by command. */
 struct ev_count {
 	const char *name;
