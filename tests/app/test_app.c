@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app_guest.h"
 #include "app_manifest.h"
 #include "app_policy.h"
 #include "app_proto.h"
@@ -802,6 +803,70 @@ START_TEST(test_proto_oversized_message)
 }
 END_TEST
 
+START_TEST(test_guest_requests)
+{
+	static const char *const bad[] = {
+		"{\"op\": \"install\", \"app_id\": \"a\", \"manifest\": \"{}\", \"payload\": \"p\", \"x\": 1}",
+		"{\"op\": \"erase\", \"app_id\": \"a\", \"manifest\": \"{}\", \"payload\": \"p\"}",
+		"{\"op\": \"install\", \"app_id\": \"../a\", \"manifest\": \"{}\", \"payload\": \"p\"}",
+		"{\"op\": \"install\", \"app_id\": \"a\", \"manifest\": \"{}\", \"payload\": \"\"}",
+		"{\"op\": \"install\", \"app_id\": \"a\", \"manifest\": \"{}\", \"payload\": \"p\", \"vm\": \"v m\"}",
+		"{\"op\": \"install\", \"app_id\": \"a\", \"manifest\": 7, \"payload\": \"p\"}",
+		"{\"op\": \"install\", \"op\": \"verify\", \"app_id\": \"a\", \"manifest\": \"{}\", \"payload\": \"p\"}",
+	};
+	const char *good = "{\"op\": \"verify\", \"app_id\": \"org.a\", \"manifest\": \"{\\\"k\\\": 1}\", "
+			   "\"payload\": \"dir/p\", \"vm\": \"vm1\"}";
+	struct app_guest_req req;
+	char err[256];
+	unsigned int i;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(send(sv[0], bad[i], strlen(bad[i]), 0), (ssize_t)strlen(bad[i]));
+		ck_assert_msg(app_guest_recv(sv[1], &req, err, sizeof(err)) == -EPROTO,
+			      "accepted %s", bad[i]);
+		ck_assert(err[0]);
+	}
+	ck_assert_int_eq(send(sv[0], good, strlen(good), 0), (ssize_t)strlen(good));
+	ck_assert_int_eq(app_guest_recv(sv[1], &req, err, sizeof(err)), 0);
+	ck_assert(!req.install);
+	ck_assert_str_eq(req.app_id, "org.a");
+	ck_assert_str_eq(req.vm, "vm1");
+	ck_assert_str_eq(req.payload, "dir/p");
+	ck_assert_str_eq(req.manifest, "{\"k\": 1}");
+	ck_assert_uint_eq(req.manifest_len, 8);
+	app_guest_req_free(&req);
+	close(sv[0]);
+	ck_assert_int_eq(app_guest_recv(sv[1], &req, err, sizeof(err)), -ECONNRESET);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_guest_reply_roundtrip)
+{
+	struct app_guest_reply rep = {
+		.reason = APP_ROLLED_BACK, .detail = "version 1 is below 2",
+		.app_id = "org.a", .version = 1,
+	};
+	enum app_reason reason;
+	char *text;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	/* The reply is queued first: app_guest_call() sends, then reads it. */
+	ck_assert_int_eq(app_guest_send(sv[1], &rep), 0);
+	ck_assert_int_eq(app_guest_call(sv[0], true, "org.a", "{}", 2, "p", &text,
+					&reason), 0);
+	ck_assert_int_eq(reason, APP_ROLLED_BACK);
+	ck_assert_str_eq(text, "{\"ok\":false,\"reason\":\"rolled-back\","
+			 "\"detail\":\"version 1 is below 2\",\"app_id\":\"org.a\",\"version\":1}");
+	free(text);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 static Suite *app_suite(void)
 {
 	Suite *s = suite_create("app");
@@ -824,6 +889,8 @@ static Suite *app_suite(void)
 	tcase_add_test(tc, test_keys_files);
 	tcase_add_test(tc, test_hash_copy);
 	tcase_add_test(tc, test_proto_oversized_message);
+	tcase_add_test(tc, test_guest_requests);
+	tcase_add_test(tc, test_guest_reply_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");
