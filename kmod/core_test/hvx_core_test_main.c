@@ -63,10 +63,13 @@ static int hvx_test_access(struct hvx_test_file *tf,
 	if (!cmd->len || cmd->len > HVX_CORE_TEST_LEN_MAX)
 		return -EINVAL;
 	a.len = cmd->len;
+	/* The held reference may be put by a concurrent ioctl: take our own. */
+	xa_lock(&tf->held);
 	vm = xa_load(&tf->held, cmd->vm_id);
 	if (vm)
 		hvx_vm_hold(vm);
-	else
+	xa_unlock(&tf->held);
+	if (!vm)
 		vm = hvx_vm_get(cmd->vm_id);
 	if (!vm)
 		return -ENOENT;
@@ -142,10 +145,13 @@ static long hvx_test_ioctl(struct file *file, unsigned int nr,
 	case HVX_CORE_TEST_PUT:
 		return hvx_test_put(tf, cmd.vm_id);
 	case HVX_CORE_TEST_STATUS:
+		xa_lock(&tf->held);
 		vm = xa_load(&tf->held, cmd.vm_id);
+		if (vm)
+			cmd.dead = hvx_vm_dead(vm);
+		xa_unlock(&tf->held);
 		if (!vm)
 			return -ENOENT;
-		cmd.dead = hvx_vm_dead(vm);
 		break;
 	case HVX_CORE_TEST_READ:
 	case HVX_CORE_TEST_WRITE:

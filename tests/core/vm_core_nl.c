@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,6 +416,27 @@ static void test_events(void)
 	nl_socket_free(sk);
 }
 
+/* The registry is host-wide: only the initial netns sees the family. */
+static void test_netns(void)
+{
+	struct hvx_ctx c;
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET))
+			_exit(2);
+		_exit(hvx_open(&c) == -ENOENT ? 0 : 1);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) == 2) {
+		tap_skip("cannot unshare the network namespace",
+			 "family hidden from other network namespaces");
+		return;
+	}
+	tap_ok(!WEXITSTATUS(st), "family hidden from other network namespaces");
+}
+
 int main(void)
 {
 	uint32_t ida = 0, idb = 0;
@@ -429,6 +451,7 @@ int main(void)
 	test_bad_input(ida);
 	test_perm(ida);
 	test_events();
+	test_netns();
 
 	tap_ok(!hvx_vm_del(&ctx, ida) && !hvx_vm_del(&ctx, idb),
 	       "delete the test VMs");
