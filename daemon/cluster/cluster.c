@@ -64,6 +64,7 @@ void cluster_config_init(struct cluster_config *c)
 	c->discover_min_ms = 100;
 	c->discover_max_ms = 2000;
 	c->retry_ms = 10000;
+	strcpy(c->etcd_prefix, "/hvx/cluster/");
 	gethostname(c->name, sizeof(c->name) - 1);
 }
 
@@ -119,7 +120,20 @@ int cluster_config_set(struct cluster_config *c, const char *key,
 			goto bad;
 		return 0;
 	}
-	if (!strcmp(key, "name"))
+	if (!strcmp(key, "store")) {
+		if (!strcmp(v, "embedded"))
+			c->store = CLUSTER_STORE_EMBEDDED;
+		else if (!strcmp(v, "etcd"))
+			c->store = CLUSTER_STORE_ETCD;
+		else
+			goto bad;
+		return 0;
+	}
+	if (!strcmp(key, "etcd_endpoints"))
+		ret = set_str(c->etcd_endpoints, sizeof(c->etcd_endpoints), v);
+	else if (!strcmp(key, "etcd_prefix"))
+		ret = set_str(c->etcd_prefix, sizeof(c->etcd_prefix), v);
+	else if (!strcmp(key, "name"))
 		ret = set_str(c->name, sizeof(c->name), v);
 	else if (!strcmp(key, "port") || !strcmp(key, "tls_port")) {
 		ret = set_uint(&u, v, 65535);
@@ -222,8 +236,11 @@ int cluster_config_check(const struct cluster_config *c, char *err,
 		snprintf(err, err_len, "need 0 < discover_min_ms <= discover_max_ms");
 		return -EINVAL;
 	}
-	if (c->role == CLUSTER_ROLE_HOST && c->tls_port == 0 && !*c->token) {
-		snprintf(err, err_len, "tls_port 0 is for managers only");
+	if (c->role == CLUSTER_ROLE_MANAGER && c->store == CLUSTER_STORE_ETCD &&
+	    (!*c->etcd_endpoints || *c->etcd_prefix != '/' ||
+	     c->etcd_prefix[strlen(c->etcd_prefix) - 1] != '/')) {
+		snprintf(err, err_len,
+			 "store etcd needs etcd_endpoints and an etcd_prefix like /hvx/cluster/");
 		return -EINVAL;
 	}
 	return 0;
@@ -564,13 +581,12 @@ static struct json_object *counters_json(const struct cluster_counters *n)
 	return o;
 }
 
-int cluster_call(struct cluster *cl, const char *method,
-		 struct json_object *params, struct json_object **reply,
-		 char *err, size_t err_len)
+void cluster_call(struct cluster *cl, const char *method,
+		  struct json_object *params, cluster_reply_fn fn, void *ctx)
 {
 	static const char *const roles[] = { "none", "manager", "host" };
 	struct json_object *o;
-	char fp[72];
+	char fp[72], err[128];
 
 	if (!strcmp(method, "status")) {
 		o = json_object_new_object();
@@ -589,20 +605,23 @@ int cluster_call(struct cluster *cl, const char *method,
 		json_object_object_add(o, "last_error",
 				       json_object_new_string(cl->last_error));
 		json_object_object_add(o, "counters", counters_json(&cl->n));
-		*reply = o;
-		return 0;
+		fn(ctx, 0, o, "");
+		json_object_put(o);
+		return;
 	}
-	if (cl->cfg.role == CLUSTER_ROLE_MANAGER)
-		return cluster_mgr_call(cl, method, params, reply, err, err_len);
+	if (cl->cfg.role == CLUSTER_ROLE_MANAGER) {
+		cluster_mgr_call(cl, method, params, fn, ctx);
+		return;
+	}
 	if (!strcmp(method, "members") && cl->cfg.role == CLUSTER_ROLE_HOST) {
-		*reply = cl->members ? json_object_get(cl->members) :
-				       json_object_new_array();
-		return 0;
+		o = cl->members ? json_object_get(cl->members) : json_object_new_array();
+		fn(ctx, 0, o, "");
+		json_object_put(o);
+		return;
 	}
-	if (cl->cfg.role == CLUSTER_ROLE_NONE) {
-		snprintf(err, err_len, "cluster: this hvxd has no cluster role");
-		return -EOPNOTSUPP;
-	}
-	snprintf(err, err_len, "cluster %s: only a manager can do this", method);
-	return -EOPNOTSUPP;
+	if (cl->cfg.role == CLUSTER_ROLE_NONE)
+		snprintf(err, sizeof(err), "cluster: this hvxd has no cluster role");
+	else
+		snprintf(err, sizeof(err), "cluster %s: only a manager can do this", method);
+	fn(ctx, -EOPNOTSUPP, NULL, err);
 }

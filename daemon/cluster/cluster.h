@@ -34,6 +34,11 @@ enum cluster_role {
 	CLUSTER_ROLE_HOST,
 };
 
+enum cluster_store_kind {
+	CLUSTER_STORE_EMBEDDED,		/* state_dir/cluster.json */
+	CLUSTER_STORE_ETCD,		/* shared by several managers */
+};
+
 struct cluster_config {
 	enum cluster_role role;
 	char name[CLUSTER_NAME_MAX];		/* default: gethostname() */
@@ -50,6 +55,9 @@ struct cluster_config {
 	char labels[CLUSTER_LABELS_MAX];
 	/* manager */
 	struct cluster_policy policy;
+	enum cluster_store_kind store;
+	char etcd_endpoints[256];
+	char etcd_prefix[64];
 	/* timing, milliseconds */
 	unsigned int heartbeat_ms, down_ms, remove_ms;
 	unsigned int discover_min_ms, discover_max_ms, retry_ms;
@@ -73,11 +81,13 @@ void cluster_free(struct cluster *cl);
 /*
  * Control methods (hvxctl cluster ...): "status", "members",
  * "token_create" {ttl, description}, "token_list", "token_revoke" {id}.
- * Returns 0 with *reply set, or -errno with err set to one line.
+ * fn gets the reply (borrowed) or -errno and one line; now or, when the
+ * store is etcd, later from the loop.
  */
-int cluster_call(struct cluster *cl, const char *method,
-		 struct json_object *params, struct json_object **reply,
-		 char *err, size_t err_len);
+typedef void (*cluster_reply_fn)(void *ctx, int err, struct json_object *reply,
+				 const char *errmsg);
+void cluster_call(struct cluster *cl, const char *method,
+		  struct json_object *params, cluster_reply_fn fn, void *ctx);
 
 /* Where log lines go; NULL: stderr with a syslog priority prefix. */
 void cluster_set_log(void (*fn)(int prio, const char *msg));

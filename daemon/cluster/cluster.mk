@@ -3,9 +3,10 @@
 
 CLUSTER_SRCS := $(addprefix daemon/cluster/, cluster_wire.c cluster_crypto.c \
 	cluster_token.c cluster_store.c cluster_policy.c \
-	cluster_conn.c cluster.c cluster_mgr.c cluster_host.c)
+	cluster_conn.c cluster.c cluster_mgr.c cluster_host.c \
+	cluster_backend.c cluster_etcd.c)
 CLUSTER_OBJS := $(CLUSTER_SRCS:%.c=$(BUILD)/%.o)
-CLUSTER_LIBS := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+CLUSTER_LIBS := $(shell pkg-config --libs openssl libcurl 2>/dev/null || echo -lssl -lcrypto -lcurl)
 
 # The unit joins hvxd's link, the object file hvxctl's (their recipes link
 # every .o prerequisite).

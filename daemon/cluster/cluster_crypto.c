@@ -100,8 +100,8 @@ static void ssl_err(char *err, size_t err_len, const char *what)
 	ERR_clear_error();
 }
 
-static int create(struct cluster_ident *id, const char *cn, char *err,
-		  size_t err_len)
+int cluster_ident_create(struct cluster_ident *id, const char *cn, char *err,
+			 size_t err_len)
 {
 	X509_NAME *name;
 	uint8_t serial[16];
@@ -131,7 +131,8 @@ static int create(struct cluster_ident *id, const char *cn, char *err,
 					(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_issuer_name(id->cert, name) ||
 	    !X509_set_pubkey(id->cert, id->key) ||
-	    !X509_sign(id->cert, id->key, NULL))
+	    !X509_sign(id->cert, id->key, NULL) ||
+	    cluster_spki_fp(id->cert, id->fp))
 		goto fail;
 	return 0;
 fail:
@@ -147,9 +148,10 @@ static char *pem(int (*write)(BIO *, void *), void *obj, size_t *len)
 
 	if (bio && write(bio, obj)) {
 		n = BIO_get_mem_data(bio, &data);
-		out = malloc(n);
+		out = malloc(n + 1);
 		if (out) {
 			memcpy(out, data, n);
+			out[n] = '\0';
 			*len = n;
 		}
 	}
@@ -227,7 +229,7 @@ int cluster_ident_load(struct cluster_ident *id, int dirfd, const char *name,
 	kf = open_at(dirfd, kpath, &kerr);
 	cf = open_at(dirfd, cpath, &cerr);
 	if (!kf && !cf && kerr == -ENOENT && cerr == -ENOENT) {
-		ret = create(id, cn, err, err_len);
+		ret = cluster_ident_create(id, cn, err, err_len);
 		if (!ret)
 			ret = save(id, dirfd, name, err, err_len);
 		goto out;
@@ -273,4 +275,41 @@ void cluster_ident_free(struct cluster_ident *id)
 	X509_free(id->cert);
 	id->key = NULL;
 	id->cert = NULL;
+}
+
+int cluster_ident_to_pem(const struct cluster_ident *id, char **key, char **cert)
+{
+	size_t len;
+
+	*key = pem(write_key, id->key, &len);
+	*cert = pem(write_cert, id->cert, &len);
+	if (*key && *cert)
+		return 0;
+	free(*key);
+	free(*cert);
+	return -ENOMEM;
+}
+
+int cluster_ident_from_pem(struct cluster_ident *id, const char *key,
+			   const char *cert, char *err, size_t err_len)
+{
+	BIO *kb = BIO_new_mem_buf(key, -1), *cb = BIO_new_mem_buf(cert, -1);
+	int ret = -EINVAL;
+
+	memset(id, 0, sizeof(*id));
+	if (kb && cb) {
+		id->key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+		id->cert = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+	}
+	BIO_free(kb);
+	BIO_free(cb);
+	if (!id->key || !id->cert || EVP_PKEY_get_id(id->key) != EVP_PKEY_ED25519 ||
+	    !X509_check_private_key(id->cert, id->key) ||
+	    cluster_spki_fp(id->cert, id->fp)) {
+		snprintf(err, err_len, "shared identity: not an Ed25519 key and its certificate");
+		ERR_clear_error();
+		cluster_ident_free(id);
+		return ret;
+	}
+	return 0;
 }

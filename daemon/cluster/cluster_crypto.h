@@ -46,5 +46,12 @@ void cluster_fp_format(const uint8_t fp[CLUSTER_FP_LEN], char out[72]);
 int cluster_ident_load(struct cluster_ident *id, int dirfd, const char *name,
 		       const char *cn, char *err, size_t err_len);
 void cluster_ident_free(struct cluster_ident *id);
+/* A new identity in memory only. */
+int cluster_ident_create(struct cluster_ident *id, const char *cn, char *err,
+			 size_t err_len);
+/* PEM texts (malloc'd) of key and certificate, to share them. */
+int cluster_ident_to_pem(const struct cluster_ident *id, char **key, char **cert);
+int cluster_ident_from_pem(struct cluster_ident *id, const char *key,
+			   const char *cert, char *err, size_t err_len);
 
 #endif

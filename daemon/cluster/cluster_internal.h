@@ -43,10 +43,25 @@ struct mgr_peer {
 	struct cluster_conn *conn;
 	struct mgr_peer *next;
 	bool joined;
+	bool pending, rejoin;	/* a join waits for the store */
 	uint8_t host_id[CLUSTER_ID_LEN];
 	uint64_t generation;	/* last membership the host was sent */
 	uint64_t since;		/* accepted at, monotonic usec */
 };
+
+#define CLUSTER_MANAGERS_MAX	16
+
+struct cluster_manager_seen {
+	char name[CLUSTER_NAME_MAX];
+	int64_t updated_ms;	/* wall clock, as that manager wrote it */
+};
+
+struct cluster;
+struct cluster_etcd;
+/* err 0 or -errno with msg; called once the store has (or refused) it. */
+typedef void (*cluster_store_done)(struct cluster *cl, void *ctx, int err,
+				   const char *msg);
+typedef void (*cluster_ready_fn)(struct cluster *cl);
 
 struct cluster {
 	sd_event *event;
@@ -61,6 +76,12 @@ struct cluster {
 
 	/* manager */
 	struct cluster_state st;
+	struct cluster_etcd *etcd;	/* NULL: embedded store */
+	sd_event_source *retry;
+	cluster_ready_fn ready_fn;
+	bool ready, refreshing;
+	struct cluster_manager_seen managers_seen[CLUSTER_MANAGERS_MAX];
+	size_t n_managers;
 	int listen_fd;
 	sd_event_source *listen_src;
 	struct mgr_peer *peers;
@@ -97,11 +118,29 @@ int cluster_udp_send(struct cluster *cl, int fd, const void *buf, size_t len,
 /* Sends buf to every broadcast address, multicast group and target. */
 void cluster_broadcast(struct cluster *cl, const void *buf, size_t len);
 
+/*
+ * The manager's store (cluster_backend.c). Embedded: loads state and
+ * identity before returning. etcd: agrees on the shared identity and loads
+ * members and tokens in the background, then calls ready.
+ */
+int cluster_store_open(struct cluster *cl, cluster_ready_fn ready, char *err,
+		       size_t err_len);
+void cluster_store_close(struct cluster *cl);
+void cluster_store_member(struct cluster *cl, const struct cluster_member *m,
+			  cluster_store_done done, void *ctx);
+void cluster_store_token(struct cluster *cl, const struct cluster_token *t,
+			 cluster_store_done done, void *ctx);
+/* Drops m from the cache at once and from the store. */
+void cluster_store_remove(struct cluster *cl, struct cluster_member *m);
+/* Whether this manager watches m's heartbeats (always, when embedded). */
+bool cluster_store_mine(struct cluster *cl, const struct cluster_member *m);
+/* etcd: announce ourselves and refresh the cache; once per heartbeat. */
+void cluster_store_tick(struct cluster *cl);
+
 int cluster_mgr_start(struct cluster *cl, char *err, size_t err_len);
 void cluster_mgr_stop(struct cluster *cl);
-int cluster_mgr_call(struct cluster *cl, const char *method,
-		     struct json_object *params, struct json_object **reply,
-		     char *err, size_t err_len);
+void cluster_mgr_call(struct cluster *cl, const char *method,
+		      struct json_object *params, cluster_reply_fn fn, void *ctx);
 void cluster_mgr_status(struct cluster *cl, struct json_object *o);
 
 int cluster_host_start(struct cluster *cl, char *err, size_t err_len);

@@ -17,18 +17,6 @@
 #define UNJOINED_USEC		(10 * 1000000ULL)
 #define DEFAULT_TTL_S		(24 * 3600)
 
-static int save(struct cluster *cl)
-{
-	int ret = cluster_state_save(&cl->st, cl->dirfd);
-
-	if (ret) {
-		snprintf(cl->last_error, sizeof(cl->last_error),
-			 "saving %s: %s", CLUSTER_STATE_FILE, strerror(-ret));
-		cluster_log(LOG_ERR, "%s", cl->last_error);
-	}
-	return ret;
-}
-
 static bool replayed(struct cluster *cl, const struct cluster_discover *d)
 {
 	for (size_t i = 0; i < NONCE_CACHE; i++)
@@ -229,6 +217,34 @@ static int facts_from_msg(struct cluster_facts *f, struct json_object *m)
 	return cluster_labels_valid(f->labels);
 }
 
+static void joined(struct cluster *cl, void *ctx, int err, const char *msg)
+{
+	struct mgr_peer *p = ctx;
+	const struct cluster_member *m;
+	char hid[33];
+
+	/* The connection may have gone while the store worked. */
+	if (!p->conn) {
+		free(p);
+		return;
+	}
+	p->pending = false;
+	if (err)
+		return send_error(p, "internal", "manager cannot store membership");
+	m = cluster_state_member(&cl->st, p->host_id);
+	if (!m)
+		return send_error(p, "internal", "membership vanished");
+	p->joined = true;
+	if (p->rejoin)
+		cl->n.rejoins++;
+	else
+		cl->n.joins++;
+	cluster_hex(p->host_id, CLUSTER_ID_LEN, hid);
+	cluster_log(LOG_INFO, "host %s (%s) %s from %s", m->hostname, hid,
+		    p->rejoin ? "rejoined" : "joined", m->address);
+	send_members(p, "welcome");
+}
+
 static void handle_join(struct mgr_peer *p, struct json_object *m, bool rejoin)
 {
 	struct cluster *cl = p->cl;
@@ -239,7 +255,7 @@ static void handle_join(struct mgr_peer *p, struct json_object *m, bool rejoin)
 	struct cluster_token *t = NULL;
 	char msg[256], cid[33];
 
-	if (p->joined)
+	if (p->joined || p->pending)
 		return send_error(p, "proto", "already joined on this connection");
 	if (!hid || cluster_unhex(hid, nm.host_id, CLUSTER_ID_LEN) || !name ||
 	    strlen(name) >= sizeof(nm.hostname) || facts_from_msg(&nm.facts, m))
@@ -288,6 +304,7 @@ static void handle_join(struct mgr_peer *p, struct json_object *m, bool rejoin)
 	}
 	strcpy(nm.hostname, name);
 	snprintf(nm.address, sizeof(nm.address), "%s", cluster_conn_peer(p->conn));
+	snprintf(nm.manager, sizeof(nm.manager), "%s", cl->cfg.name);
 	memcpy(nm.fp, fp, CLUSTER_FP_LEN);
 	nm.state = CLUSTER_MEMBER_UP;
 	nm.last_seen = cluster_wall();
@@ -295,25 +312,20 @@ static void handle_join(struct mgr_peer *p, struct json_object *m, bool rejoin)
 	if (mem) {
 		nm.joined = mem->joined;
 		memcpy(nm.token_id, mem->token_id, sizeof(nm.token_id));
-		*mem = nm;
-		cl->st.generation++;
-		cl->n.rejoins++;
 	} else {
+		struct cluster_token used = *t;
+
 		nm.joined = nm.last_seen;
 		memcpy(nm.token_id, t->id, sizeof(t->id));
-		if (!cluster_state_add(&cl->st, &nm))
-			return send_error(p, "internal", "out of memory");
-		t->uses++;
-		cl->n.joins++;
+		used.uses++;
+		cluster_store_token(cl, &used, NULL, NULL);
+		OPENSSL_cleanse(&used, sizeof(used));
 	}
-	/* Acknowledge only what is on disk. */
-	if (save(cl))
-		return send_error(p, "internal", "manager cannot store membership");
-	p->joined = true;
+	/* Acknowledge only what the store has. */
+	p->pending = true;
+	p->rejoin = !!mem;
 	memcpy(p->host_id, nm.host_id, CLUSTER_ID_LEN);
-	cluster_log(LOG_INFO, "host %s (%s) %s from %s", nm.hostname, hid,
-		    mem ? "rejoined" : "joined", nm.address);
-	send_members(p, "welcome");
+	cluster_store_member(cl, &nm, joined, p);
 }
 
 static void handle_heartbeat(struct mgr_peer *p)
@@ -330,12 +342,14 @@ static void handle_heartbeat(struct mgr_peer *p)
 		return;
 	}
 	m->seen_usec = cluster_now_usec(cl);
-	if (m->state != CLUSTER_MEMBER_UP) {
-		m->state = CLUSTER_MEMBER_UP;
-		m->last_seen = cluster_wall();
-		cl->st.generation++;
-		save(cl);
+	if (m->state != CLUSTER_MEMBER_UP || strcmp(m->manager, cl->cfg.name)) {
+		struct cluster_member up = *m;
+
+		up.state = CLUSTER_MEMBER_UP;
+		up.last_seen = cluster_wall();
+		snprintf(up.manager, sizeof(up.manager), "%s", cl->cfg.name);
 		cluster_log(LOG_INFO, "host %s is up again", m->hostname);
+		cluster_store_member(cl, &up, NULL, NULL);
 	}
 	send_members(p, "ack");
 }
@@ -372,7 +386,10 @@ static void peer_closed(struct cluster_conn *c, const char *why)
 		}
 	cluster_log(LOG_DEBUG, "connection from %s closed: %s",
 		    cluster_conn_peer(c), why);
-	free(p);
+	p->conn = NULL;
+	/* A store request still holds p: its callback frees it. */
+	if (!p->pending)
+		free(p);
 }
 
 static const struct cluster_conn_ops peer_ops = {
@@ -427,21 +444,28 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *data)
 	struct cluster *cl = data;
 	uint64_t now = cluster_now_usec(cl);
 	struct mgr_peer *p, *next;
-	bool changed = false;
 
 	for (size_t i = 0; i < cl->st.n_members;) {
 		struct cluster_member *m = &cl->st.members[i];
 		uint64_t idle = now - m->seen_usec;
 
+		if (!cluster_store_mine(cl, m)) {
+			i++;
+			continue;
+		}
 		if (m->state == CLUSTER_MEMBER_UP &&
 		    idle > cl->cfg.down_ms * 1000ULL) {
-			m->state = CLUSTER_MEMBER_DOWN;
-			m->last_seen = cluster_wall();
-			cl->st.generation++;
-			changed = true;
+			struct cluster_member down = *m;
+
 			cluster_log(LOG_WARNING, "host %s (%s) is down: no heartbeat for %llu ms",
 				    m->hostname, m->address,
 				    (unsigned long long)idle / 1000);
+			down.state = CLUSTER_MEMBER_DOWN;
+			down.last_seen = cluster_wall();
+			snprintf(down.manager, sizeof(down.manager), "%s", cl->cfg.name);
+			/* Stays down locally even before the store answers. */
+			m->state = CLUSTER_MEMBER_DOWN;
+			cluster_store_member(cl, &down, NULL, NULL);
 		} else if (m->state == CLUSTER_MEMBER_DOWN &&
 			   idle > cl->cfg.remove_ms * 1000ULL) {
 			cluster_log(LOG_WARNING, "host %s (%s) removed: down for %llu ms",
@@ -450,18 +474,16 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *data)
 			p = peer_of(cl, m->host_id);
 			if (p)
 				p->joined = false;
-			cluster_state_remove(&cl->st, m);
-			changed = true;
+			cluster_store_remove(cl, m);
 			continue;
 		}
 		i++;
 	}
-	if (changed)
-		save(cl);
+	cluster_store_tick(cl);
 	/* Connections that never joined hold a slot for nothing. */
 	for (p = cl->peers; p; p = next) {
 		next = p->next;
-		if (!p->joined && now - p->since > UNJOINED_USEC)
+		if (!p->joined && !p->pending && now - p->since > UNJOINED_USEC)
 			cluster_conn_close(p->conn, "did not join in time");
 	}
 	sd_event_source_set_time(s, now + cl->cfg.heartbeat_ms * 1000ULL);
@@ -511,19 +533,12 @@ fail:
 	return -errno;
 }
 
-int cluster_mgr_start(struct cluster *cl, char *err, size_t err_len)
+/* Identity and state are known: open the doors. */
+static int serve(struct cluster *cl, char *err, size_t err_len)
 {
 	uint64_t now;
-	char cn[96];
 	int ret;
 
-	ret = cluster_state_load(&cl->st, cl->dirfd, err, err_len);
-	if (ret)
-		return ret;
-	snprintf(cn, sizeof(cn), "hvx-manager %s", cl->cfg.name);
-	ret = cluster_ident_load(&cl->ident, cl->dirfd, "manager", cn, err, err_len);
-	if (ret)
-		return ret;
 	cl->tls = cluster_tls_ctx(&cl->ident, true, err, err_len);
 	if (!cl->tls)
 		return -EIO;
@@ -563,9 +578,27 @@ int cluster_mgr_start(struct cluster *cl, char *err, size_t err_len)
 		snprintf(err, err_len, "event sources: out of memory");
 		return -ENOMEM;
 	}
-	cluster_log(LOG_INFO, "manager %s: %zu members, discovery on UDP %u, TLS on %u",
-		    cl->cfg.name, cl->st.n_members, cl->cfg.port, cl->cfg.tls_port);
+	cluster_log(LOG_INFO, "manager %s: %zu members, discovery on UDP %u, TLS on %u, %s store",
+		    cl->cfg.name, cl->st.n_members, cl->cfg.port, cl->cfg.tls_port,
+		    cl->etcd ? "etcd" : "embedded");
 	return 0;
+}
+
+static void store_ready(struct cluster *cl)
+{
+	if (serve(cl, cl->last_error, sizeof(cl->last_error)))
+		cluster_log(LOG_ERR, "manager cannot serve: %s", cl->last_error);
+	else
+		cl->last_error[0] = '\0';
+}
+
+int cluster_mgr_start(struct cluster *cl, char *err, size_t err_len)
+{
+	int ret = cluster_store_open(cl, store_ready, err, err_len);
+
+	if (ret || cl->etcd)
+		return ret;
+	return serve(cl, err, err_len);
 }
 
 void cluster_mgr_stop(struct cluster *cl)
@@ -575,6 +608,7 @@ void cluster_mgr_stop(struct cluster *cl)
 	sd_event_source_disable_unref(cl->listen_src);
 	if (cl->listen_fd >= 0)
 		close(cl->listen_fd);
+	cluster_store_close(cl);
 	cluster_state_free(&cl->st);
 }
 
@@ -586,7 +620,10 @@ void cluster_mgr_status(struct cluster *cl, struct json_object *o)
 	cluster_hex(cl->st.cluster_id, CLUSTER_ID_LEN, cid);
 	for (size_t i = 0; i < cl->st.n_members; i++)
 		up += cl->st.members[i].state == CLUSTER_MEMBER_UP;
-	json_object_object_add(o, "state", json_object_new_string("serving"));
+	json_object_object_add(o, "state", json_object_new_string(
+		cl->listen_src ? "serving" : "waiting for store"));
+	json_object_object_add(o, "store", json_object_new_string(
+		cl->etcd ? "etcd" : "embedded"));
 	json_object_object_add(o, "cluster_id", json_object_new_string(cid));
 	json_object_object_add(o, "port", json_object_new_int(cl->cfg.port));
 	json_object_object_add(o, "tls_port", json_object_new_int(cl->cfg.tls_port));
@@ -595,108 +632,129 @@ void cluster_mgr_status(struct cluster *cl, struct json_object *o)
 	json_object_object_add(o, "members_up", json_object_new_int64(up));
 }
 
-static int token_create(struct cluster *cl, struct json_object *params,
-			struct json_object **reply, char *err, size_t err_len)
+struct token_op {
+	cluster_reply_fn fn;
+	void *ctx;
+	bool create;
+	char tok[CLUSTER_TOKEN_ID_LEN + CLUSTER_TOKEN_SECRET_LEN + 2];
+	char id[CLUSTER_TOKEN_ID_LEN + 1];
+};
+
+static void token_stored(struct cluster *cl, void *ctx, int err, const char *msg)
 {
-	struct json_object *v, *o;
+	struct token_op *op = ctx;
+	struct cluster_token *t = cluster_tokens_find(&cl->st.tokens, op->id);
+	struct json_object *o;
+	char why[300];
+
+	if (err || !t) {
+		snprintf(why, sizeof(why), "token %s: %s", op->create ? "create" : "revoke",
+			 err ? msg : "vanished");
+		op->fn(op->ctx, err ? err : -EIO, NULL, why);
+	} else {
+		o = cluster_token_to_json(t, cluster_wall(), 0);
+		if (op->create)
+			json_object_object_add(o, "token", json_object_new_string(op->tok));
+		cluster_log(LOG_INFO, "token %s %s", op->id, op->create ? "created" : "revoked");
+		op->fn(op->ctx, 0, o, "");
+		json_object_put(o);
+	}
+	OPENSSL_cleanse(op, sizeof(*op));
+	free(op);
+}
+
+static void token_create(struct cluster *cl, struct json_object *params,
+			 cluster_reply_fn fn, void *ctx)
+{
+	struct json_object *v;
 	struct cluster_token t;
 	int64_t ttl = DEFAULT_TTL_S, now = cluster_wall();
 	const char *desc = "";
-	char tok[32];
-	int ret;
+	struct token_op *op;
+	char err[200];
 
 	if (params && json_object_object_get_ex(params, "ttl", &v)) {
 		if (cluster_parse_duration(json_object_get_string(v), &ttl)) {
-			snprintf(err, err_len, "token create: bad ttl \"%s\" (e.g. 90s, 30m, 1h, 7d, 0 = never)",
+			snprintf(err, sizeof(err), "token create: bad ttl \"%s\" (e.g. 90s, 30m, 1h, 7d, 0 = never)",
 				 json_object_get_string(v));
-			return -EINVAL;
+			return fn(ctx, -EINVAL, NULL, err);
 		}
 	}
 	if (params && json_object_object_get_ex(params, "description", &v)) {
 		desc = json_object_get_string(v);
 		if (strlen(desc) >= sizeof(t.description)) {
-			snprintf(err, err_len, "token create: description longer than %zu bytes",
+			snprintf(err, sizeof(err), "token create: description longer than %zu bytes",
 				 sizeof(t.description) - 1);
-			return -EINVAL;
+			return fn(ctx, -EINVAL, NULL, err);
 		}
 	}
 	do {
-		ret = cluster_token_generate(&t, now, ttl);
-		if (!ret)
-			ret = cluster_tokens_add(&cl->st.tokens, &t);
-	} while (ret == -EEXIST);
-	if (ret) {
-		snprintf(err, err_len, "token create: %s", strerror(-ret));
-		return ret;
-	}
-	strcpy(cluster_tokens_find(&cl->st.tokens, t.id)->description, desc);
+		if (cluster_token_generate(&t, now, ttl))
+			return fn(ctx, -EIO, NULL, "token create: no randomness");
+	} while (cluster_tokens_find(&cl->st.tokens, t.id));
+	strcpy(t.description, desc);
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return fn(ctx, -ENOMEM, NULL, "token create: out of memory");
+	*op = (struct token_op){ .fn = fn, .ctx = ctx, .create = true };
+	snprintf(op->tok, sizeof(op->tok), "%s.%s", t.id, t.secret);
+	strcpy(op->id, t.id);
 	cluster_tokens_gc(&cl->st.tokens, now);
-	ret = save(cl);
-	if (ret) {
-		cl->st.tokens.n--;
-		snprintf(err, err_len, "token create: %s", cl->last_error);
-		return ret;
-	}
-	o = cluster_token_to_json(cluster_tokens_find(&cl->st.tokens, t.id), now, 0);
-	snprintf(tok, sizeof(tok), "%s.%s", t.id, t.secret);
-	json_object_object_add(o, "token", json_object_new_string(tok));
+	cluster_store_token(cl, &t, token_stored, op);
 	OPENSSL_cleanse(&t, sizeof(t));
-	OPENSSL_cleanse(tok, sizeof(tok));
-	*reply = o;
-	cluster_log(LOG_INFO, "token %s created", json_object_get_string(
-		json_object_object_get(o, "id")));
-	return 0;
 }
 
-static int token_revoke(struct cluster *cl, struct json_object *params,
-			struct json_object **reply, char *err, size_t err_len)
+static void token_revoke(struct cluster *cl, struct json_object *params,
+			 cluster_reply_fn fn, void *ctx)
 {
+	struct cluster_token *t, copy;
 	struct json_object *v;
-	struct cluster_token *t;
+	struct token_op *op;
+	char err[100];
 	const char *id;
 
 	if (!params || !json_object_object_get_ex(params, "id", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
-		snprintf(err, err_len, "token revoke: which token id?");
-		return -EINVAL;
-	}
+	    !json_object_is_type(v, json_type_string))
+		return fn(ctx, -EINVAL, NULL, "token revoke: which token id?");
 	id = json_object_get_string(v);
 	t = cluster_tokens_find(&cl->st.tokens, id);
 	if (!t) {
-		snprintf(err, err_len, "token %.16s unknown", id);
-		return -ENOENT;
+		snprintf(err, sizeof(err), "token %.16s unknown", id);
+		return fn(ctx, -ENOENT, NULL, err);
 	}
 	if (t->revoked) {
-		snprintf(err, err_len, "token %s already revoked", id);
-		return -EALREADY;
+		snprintf(err, sizeof(err), "token %s already revoked", id);
+		return fn(ctx, -EALREADY, NULL, err);
 	}
-	t->revoked = cluster_wall();
-	if (save(cl)) {
-		t->revoked = 0;
-		snprintf(err, err_len, "token revoke: %s", cl->last_error);
-		return -EIO;
-	}
-	cluster_log(LOG_INFO, "token %s revoked", t->id);
-	*reply = cluster_token_to_json(t, cluster_wall(), 0);
-	return 0;
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return fn(ctx, -ENOMEM, NULL, "token revoke: out of memory");
+	*op = (struct token_op){ .fn = fn, .ctx = ctx };
+	strcpy(op->id, t->id);
+	copy = *t;
+	copy.revoked = cluster_wall();
+	cluster_store_token(cl, &copy, token_stored, op);
+	OPENSSL_cleanse(&copy, sizeof(copy));
 }
 
-int cluster_mgr_call(struct cluster *cl, const char *method,
-		     struct json_object *params, struct json_object **reply,
-		     char *err, size_t err_len)
+void cluster_mgr_call(struct cluster *cl, const char *method,
+		      struct json_object *params, cluster_reply_fn fn, void *ctx)
 {
-	if (!strcmp(method, "members")) {
-		*reply = cluster_members_to_json(&cl->st);
-		return 0;
-	}
-	if (!strcmp(method, "token_list")) {
-		*reply = cluster_tokens_to_json(&cl->st.tokens, cluster_wall(), 0);
-		return 0;
-	}
+	struct json_object *o = NULL;
+	char err[100];
+
 	if (!strcmp(method, "token_create"))
-		return token_create(cl, params, reply, err, err_len);
+		return token_create(cl, params, fn, ctx);
 	if (!strcmp(method, "token_revoke"))
-		return token_revoke(cl, params, reply, err, err_len);
-	snprintf(err, err_len, "cluster: unknown method %s", method);
-	return -EOPNOTSUPP;
+		return token_revoke(cl, params, fn, ctx);
+	if (!strcmp(method, "members"))
+		o = cluster_members_to_json(&cl->st);
+	else if (!strcmp(method, "token_list"))
+		o = cluster_tokens_to_json(&cl->st.tokens, cluster_wall(), 0);
+	if (!o) {
+		snprintf(err, sizeof(err), "cluster: unknown method %s", method);
+		return fn(ctx, -EOPNOTSUPP, NULL, err);
+	}
+	fn(ctx, 0, o, "");
+	json_object_put(o);
 }

@@ -146,6 +146,7 @@ struct json_object *cluster_member_to_json(const struct cluster_member *m)
 	add(o, "state", json_object_new_string(cluster_member_state_name(m->state)));
 	add(o, "fingerprint", json_object_new_string(fp));
 	add(o, "token", json_object_new_string(m->token_id));
+	add(o, "manager", json_object_new_string(m->manager));
 	add(o, "joined", json_object_new_int64(m->joined));
 	add(o, "last_seen", json_object_new_int64(m->last_seen));
 	add(o, "facts", facts_json(&m->facts));
@@ -213,7 +214,7 @@ static int facts_from_json(struct cluster_facts *f, struct json_object *o)
 	return 0;
 }
 
-static int member_from_json(struct cluster_member *m, struct json_object *o)
+int cluster_member_from_json(struct cluster_member *m, struct json_object *o)
 {
 	struct json_object *facts;
 	char state[8], fp[72];
@@ -226,6 +227,7 @@ static int member_from_json(struct cluster_member *m, struct json_object *o)
 	    jstr(o, "fingerprint", fp, sizeof(fp)) ||
 	    cluster_fp_parse(fp, m->fp) ||
 	    jstr(o, "token", m->token_id, sizeof(m->token_id)) ||
+	    jstr(o, "manager", m->manager, sizeof(m->manager)) ||
 	    jint(o, "joined", &m->joined) ||
 	    jint(o, "last_seen", &m->last_seen) ||
 	    !json_object_object_get_ex(o, "facts", &facts) ||
@@ -345,7 +347,7 @@ int cluster_state_load(struct cluster_state *st, int dirfd, char *err,
 	for (size_t i = 0; i < n; i++) {
 		struct cluster_member m = { 0 };
 
-		if (member_from_json(&m, json_object_array_get_idx(members, i)) ||
+		if (cluster_member_from_json(&m, json_object_array_get_idx(members, i)) ||
 		    cluster_state_member(st, m.host_id)) {
 			snprintf(err, err_len, "%s: members[%zu] is malformed",
 				 CLUSTER_STATE_FILE, i);

@@ -34,6 +34,7 @@ struct cluster_member {
 	char hostname[CLUSTER_NAME_MAX];
 	char address[CLUSTER_ADDR_MAX];
 	char token_id[CLUSTER_TOKEN_ID_MAX];
+	char manager[CLUSTER_NAME_MAX];	/* the manager that serves it */
 	int64_t joined;		/* unix seconds */
 	int64_t last_seen;	/* unix seconds, at the last state change */
 	enum cluster_member_state state;
@@ -80,6 +81,8 @@ void cluster_state_remove(struct cluster_state *st, struct cluster_member *m);
 const char *cluster_member_state_name(enum cluster_member_state s);
 struct json_object *cluster_member_to_json(const struct cluster_member *m);
 struct json_object *cluster_members_to_json(const struct cluster_state *st);
+int cluster_member_from_json(struct cluster_member *m, struct json_object *o);
+
 
 int cluster_host_load(struct cluster_host_state *hs, int dirfd, char *err,
 		      size_t err_len);

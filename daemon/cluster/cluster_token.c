@@ -256,6 +256,29 @@ static int get_str(struct json_object *o, const char *key, char *dst,
 	return 0;
 }
 
+int cluster_token_from_json(struct cluster_token *t, struct json_object *o)
+{
+	char tok[CLUSTER_TOKEN_ID_LEN + CLUSTER_TOKEN_SECRET_LEN + 2];
+	int64_t uses;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!json_object_is_type(o, json_type_object) ||
+	    get_str(o, "id", t->id, sizeof(t->id)) ||
+	    get_str(o, "secret", t->secret, sizeof(t->secret)) ||
+	    get_str(o, "description", t->description, sizeof(t->description)) ||
+	    get_int(o, "created", &t->created) ||
+	    get_int(o, "expires", &t->expires) ||
+	    get_int(o, "revoked", &t->revoked) ||
+	    get_int(o, "uses", &uses))
+		return -EINVAL;
+	t->uses = uses;
+	snprintf(tok, sizeof(tok), "%s.%s", t->id, t->secret);
+	ret = cluster_token_parse(tok, t->id, t->secret);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return ret;
+}
+
 int cluster_tokens_from_json(struct cluster_tokens *ts, struct json_object *a,
 			     char *err, size_t err_len)
 {
@@ -267,31 +290,14 @@ int cluster_tokens_from_json(struct cluster_tokens *ts, struct json_object *a,
 	}
 	n = json_object_array_length(a);
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(a, i);
-		struct cluster_token t = { 0 };
-		char tok[CLUSTER_TOKEN_ID_LEN + CLUSTER_TOKEN_SECRET_LEN + 2];
-		int64_t uses;
+		struct cluster_token t;
 		int ret;
 
-		if (get_str(o, "id", t.id, sizeof(t.id)) ||
-		    get_str(o, "secret", t.secret, sizeof(t.secret)) ||
-		    get_str(o, "description", t.description,
-			    sizeof(t.description)) ||
-		    get_int(o, "created", &t.created) ||
-		    get_int(o, "expires", &t.expires) ||
-		    get_int(o, "revoked", &t.revoked) ||
-		    get_int(o, "uses", &uses)) {
-			snprintf(err, err_len, "tokens[%zu]: missing or bad field", i);
-			return -EINVAL;
-		}
-		t.uses = uses;
-		snprintf(tok, sizeof(tok), "%s.%s", t.id, t.secret);
-		if (cluster_token_parse(tok, t.id, t.secret)) {
-			snprintf(err, err_len, "tokens[%zu]: malformed token", i);
+		if (cluster_token_from_json(&t, json_object_array_get_idx(a, i))) {
+			snprintf(err, err_len, "tokens[%zu]: missing, bad or malformed field", i);
 			return -EINVAL;
 		}
 		ret = cluster_tokens_add(ts, &t);
-		OPENSSL_cleanse(tok, sizeof(tok));
 		if (ret) {
 			snprintf(err, err_len, "tokens[%zu]: %s", i,
 				 ret == -EEXIST ? "duplicate id" : strerror(-ret));

@@ -65,6 +65,7 @@ struct json_object *cluster_token_to_json(const struct cluster_token *t,
 					  int64_t now, int with_secret);
 struct json_object *cluster_tokens_to_json(const struct cluster_tokens *ts,
 					   int64_t now, int with_secret);
+int cluster_token_from_json(struct cluster_token *t, struct json_object *o);
 int cluster_tokens_from_json(struct cluster_tokens *ts, struct json_object *o,
 			     char *err, size_t err_len);
 

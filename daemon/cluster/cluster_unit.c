@@ -27,11 +27,14 @@ struct unit_conf {
 	uint64_t min_memory_mb;
 	char cpu_model[CLUSTER_CPU_MAX], features[CLUSTER_FEATURES_MAX];
 	char policy_labels[CLUSTER_LABELS_MAX], modules[CLUSTER_MODULES_MAX];
+	unsigned int store;
+	char etcd_endpoints[256], etcd_prefix[64];
 	uint64_t heartbeat, down_after, remove_after;
 	uint64_t discover_min, discover_max, retry;
 };
 
 static const char *const roles[] = { "none", "manager", "host", NULL };
+static const char *const stores[] = { "embedded", "etcd", NULL };
 
 static int parse_token(const char *v, void *dst, char *err, size_t len)
 {
@@ -92,6 +95,9 @@ static const struct hvx_conf_key keys[] = {
 	{ "policy_features", HVX_CONF_STR, S(features) },
 	{ "policy_labels", HVX_CONF_CUSTOM, S(policy_labels), .parse = parse_labels },
 	{ "policy_modules", HVX_CONF_STR, S(modules) },
+	{ "store", HVX_CONF_ENUM, O(store), .def = "embedded", .choices = stores },
+	{ "etcd_endpoints", HVX_CONF_STR, S(etcd_endpoints) },
+	{ "etcd_prefix", HVX_CONF_STR, S(etcd_prefix), .def = "/hvx/cluster/" },
 	{ "heartbeat_interval", HVX_CONF_DURATION, O(heartbeat), .def = "1s",
 	  .min = MS(10), .max = MS(60000) },
 	{ "down_after", HVX_CONF_DURATION, O(down_after), .def = "5s",
@@ -137,6 +143,9 @@ static int to_config(const struct unit_conf *u, struct cluster_config *c,
 	strcpy(c->policy.features, u->features);
 	strcpy(c->policy.labels, u->policy_labels);
 	strcpy(c->policy.modules, u->modules);
+	c->store = u->store;
+	strcpy(c->etcd_endpoints, u->etcd_endpoints);
+	strcpy(c->etcd_prefix, u->etcd_prefix);
 	c->heartbeat_ms = u->heartbeat / 1000;
 	c->down_ms = u->down_after / 1000;
 	c->remove_ms = u->remove_after / 1000;
@@ -205,12 +214,17 @@ static void unit_fini(struct hvxd *d, void *priv)
 	cluster_set_log(NULL);
 }
 
+static void keep(void *ctx, int err, struct json_object *reply, const char *msg)
+{
+	*(struct json_object **)ctx = err ? NULL : json_object_get(reply);
+}
+
 static int unit_status(void *priv, struct json_object *o)
 {
 	struct json_object *st;
-	char err[256];
 
-	if (cluster_call(priv, "status", NULL, &st, err, sizeof(err)))
+	cluster_call(priv, "status", NULL, keep, &st);
+	if (!st)
 		return 0;
 	/* "state" is hvxd's own field of the unit entry. */
 	json_object_object_foreach(st, k, v) {
@@ -223,18 +237,19 @@ static int unit_status(void *priv, struct json_object *o)
 	return 0;
 }
 
+static void answer(void *ctx, int err, struct json_object *reply, const char *msg)
+{
+	if (err)
+		hvxd_call_fail(ctx, -err, "%s", msg);
+	else
+		hvxd_call_reply(ctx, json_object_get(reply));
+}
+
+/* The answer may come later, when the store (etcd) has replied. */
 static int forward(struct hvxd_call *call, const char *method,
 		   struct json_object *params, void *priv)
 {
-	struct json_object *reply;
-	char err[512];
-	int ret;
-
-	ret = cluster_call(priv, method, params, &reply, err, sizeof(err));
-	if (ret)
-		hvxd_call_fail(call, -ret, "%s", err);
-	else
-		hvxd_call_reply(call, reply);
+	cluster_call(priv, method, params, answer, call);
 	return 0;
 }
 

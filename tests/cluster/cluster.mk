@@ -19,3 +19,5 @@ $(BUILD)/tests/cluster/test_cluster_join: $(BUILD)/tests/cluster/test_cluster_jo
 # Namespaces, bridge and one hvxd per node: needs root, skips otherwise.
 HOST_TESTS += tests/cluster/netns.sh
 check-unit: $(BUILD)/hvxd $(BUILD)/hvxctl
+# Two managers on one etcd (Debian etcd-server); skips without etcd.
+HOST_TESTS += tests/cluster/etcd.sh

@@ -530,6 +530,29 @@ START_TEST(ident_create_and_reload)
 }
 END_TEST
 
+START_TEST(ident_pem_roundtrip)
+{
+	struct cluster_ident a, b;
+	char err[256], *key, *cert;
+
+	ck_assert_int_eq(cluster_ident_create(&a, "hvx-test", err, sizeof(err)), 0);
+	ck_assert_int_eq(cluster_ident_to_pem(&a, &key, &cert), 0);
+	ck_assert_int_eq(cluster_ident_from_pem(&b, key, cert, err, sizeof(err)), 0);
+	ck_assert_mem_eq(a.fp, b.fp, CLUSTER_FP_LEN);
+	cluster_ident_free(&b);
+	/* A certificate of another key is refused. */
+	cluster_ident_free(&a);
+	ck_assert_int_eq(cluster_ident_create(&a, "other", err, sizeof(err)), 0);
+	free(cert);
+	free(key);
+	ck_assert_int_eq(cluster_ident_to_pem(&a, &key, &cert), 0);
+	ck_assert_int_eq(cluster_ident_from_pem(&b, key, "junk", err, sizeof(err)), -EINVAL);
+	free(key);
+	free(cert);
+	cluster_ident_free(&a);
+}
+END_TEST
+
 START_TEST(fp_format_parse)
 {
 	uint8_t fp[32], back[32];
@@ -802,6 +825,7 @@ static Suite *suite(void)
 	tcase_add_test(tok, durations);
 	tcase_add_test(tok, token_list_gc_json);
 	tcase_add_test(store, ident_create_and_reload);
+	tcase_add_test(store, ident_pem_roundtrip);
 	tcase_add_test(store, fp_format_parse);
 	tcase_add_test(store, state_roundtrip);
 	tcase_add_test(store, state_corrupt_is_error);

@@ -41,16 +41,31 @@ static void set(struct cluster_config *c, const char *k, const char *v)
 	ck_assert_msg(!cluster_config_set(c, k, v, err, sizeof(err)), "%s", err);
 }
 
+struct result {
+	int err;
+	struct json_object *reply;
+	char msg[256];
+};
+
+static void keep(void *ctx, int err, struct json_object *reply, const char *msg)
+{
+	struct result *r = ctx;
+
+	r->err = err;
+	r->reply = json_object_get(reply);
+	snprintf(r->msg, sizeof(r->msg), "%s", msg);
+}
+
+/* The embedded store answers at once. */
 static struct json_object *call(struct cluster *cl, const char *method,
 				struct json_object *params)
 {
-	struct json_object *reply = NULL;
-	char err[256];
+	struct result r = { .err = 1 };
 
-	ck_assert_msg(!cluster_call(cl, method, params, &reply, err, sizeof(err)),
-		      "%s: %s", method, err);
+	cluster_call(cl, method, params, keep, &r);
+	ck_assert_msg(!r.err, "%s: %s", method, r.msg);
 	json_object_put(params);
-	return reply;
+	return r.reply;
 }
 
 static const char *field(struct json_object *o, const char *k)
