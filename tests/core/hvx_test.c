@@ -110,11 +110,16 @@ static int hvx_valid_cb(struct nl_msg *msg, void *arg)
 
 	if (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP_INTR)
 		res->intr = true;
-	res->vms = realloc(res->vms, (res->nvms + 1) * sizeof(*res->vms));
+	/* Grow by doubling: dumps bring thousands of VMs. */
+	if (res->nvms >= 16 && (res->nvms & (res->nvms - 1)))
+		goto parse;
+	res->vms = realloc(res->vms, (res->nvms < 16 ? 16 : 2 * res->nvms) *
+			   sizeof(*res->vms));
 	if (!res->vms) {
 		fprintf(stderr, "hvx_valid_cb: out of memory\n");
 		exit(1);
 	}
+parse:
 	hvx_parse_vm(msg, &res->vms[res->nvms++]);
 	return NL_OK;
 }
