@@ -11,7 +11,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..20"
 
 HOSTS=4
 for i in 1 2 3 4 5 6 7 8 9; do add_node $i; done
@@ -127,6 +127,17 @@ start 1
 after=$(ctl 1 -j cluster members | python3 -c 'import json,sys; print(sorted(m["host_id"] for m in json.load(sys.stdin)))')
 check "manager restart keeps all $HOSTS members" test "$before" = "$after"
 check "hosts reconnect to the restarted manager" wait_for 10 has_up 1 $HOSTS
+
+# An IPv6-only host: link-local multicast discovery, TLS over fe80::.
+write_conf 8 host token="$TOKEN" labels=zone=a ipv4=no
+start 8
+check "IPv6-only host joins through link-local multicast" wait_for 10 has_up 1 $((HOSTS + 1))
+v6_member() {
+	ctl 1 -j cluster members | python3 -c 'import json,sys
+m = [m for m in json.load(sys.stdin) if m["hostname"] == "node8"]
+sys.exit(0 if m and m[0]["address"].startswith("fe80::") else 1)'
+}
+check "and the manager records its link-local address" v6_member
 ctl 1 -j cluster members | python3 -c 'import json,sys
 for m in json.load(sys.stdin): print("# %s %s %s %s" % (m["hostname"], m["address"], m["state"], m["host_id"]))'
 
