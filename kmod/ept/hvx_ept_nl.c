@@ -325,40 +325,58 @@ out:
 
 /*
  * Dumps of one VM's views or one view's EPT: .start takes the reference
- * kept in cb->args[0] until .done; cb->args[1..] are the cursor.
+ * kept in cb->args[0] until .done; cb->args[1..] are the cursor. Bad input
+ * is reported by the first dumpit pass: in 6.1 only it has an extack.
  */
 static int hvx_ept_nl_dump_start(struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr *attr = info->attrs[HVX_EPT_A_VM_ID];
-	struct hvx_ept_vm *ev;
+	struct nlattr *attr = genl_dumpit_info(cb)->attrs[HVX_EPT_A_VM_ID];
 
-	if (!attr) {
-		NL_SET_ERR_MSG(cb->extack, "VM id is required");
-		return -EINVAL;
-	}
-	ev = hvx_ept_vm_get(nla_get_u32(attr));
-	if (!ev) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attr, "VM has no EPT views");
-		return -ENOENT;
-	}
-	cb->args[0] = (unsigned long)ev;
+	cb->args[0] = attr ? (unsigned long)hvx_ept_vm_get(nla_get_u32(attr)) : 0;
+	cb->args[2] = 0;		/* EPT dump: next GPA */
+	cb->args[3] = HVX_EPT_LEVELS;	/* and its level; 0 when done */
 	return 0;
 }
 
 static int hvx_ept_nl_dump_done(struct netlink_callback *cb)
 {
-	hvx_ept_vm_put((struct hvx_ept_vm *)cb->args[0]);
+	if (cb->args[0])
+		hvx_ept_vm_put((struct hvx_ept_vm *)cb->args[0]);
 	return 0;
+}
+
+/* The dump's VM, or an ERR_PTR with the reason in the extack. */
+static struct hvx_ept_vm *hvx_ept_nl_dump_vm(struct netlink_callback *cb,
+					     bool need_view)
+{
+	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+
+	if (!attrs[HVX_EPT_A_VM_ID]) {
+		NL_SET_ERR_MSG(cb->extack, "VM id is required");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!cb->args[0]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[HVX_EPT_A_VM_ID],
+				    "VM has no EPT views (ept vm add first)");
+		return ERR_PTR(-ENOENT);
+	}
+	if (need_view && !attrs[HVX_EPT_A_VIEW_ID]) {
+		NL_SET_ERR_MSG(cb->extack, "View id is required");
+		return ERR_PTR(-EINVAL);
+	}
+	return (struct hvx_ept_vm *)cb->args[0];
 }
 
 /* cb->args[1]: next view id. */
 static int hvx_ept_nl_view_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct hvx_ept_vm *ev = (struct hvx_ept_vm *)cb->args[0];
+	struct hvx_ept_vm *ev = hvx_ept_nl_dump_vm(cb, false);
 	unsigned long id = cb->args[1];
 	struct hvx_ept_view *view;
 	void *hdr;
+
+	if (IS_ERR(ev))
+		return PTR_ERR(ev);
 
 	down_read(&ev->lock);
 	cb->seq = ev->gen;
@@ -378,25 +396,6 @@ static int hvx_ept_nl_view_dump(struct sk_buff *skb, struct netlink_callback *cb
 	up_read(&ev->lock);
 	cb->args[1] = view ? id : ULONG_MAX;
 	return skb->len;
-}
-
-static int hvx_ept_nl_dump_start_view(struct netlink_callback *cb)
-{
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr *attr = info->attrs[HVX_EPT_A_VIEW_ID];
-	int ret;
-
-	if (!attr) {
-		NL_SET_ERR_MSG(cb->extack, "View id is required");
-		return -EINVAL;
-	}
-	ret = hvx_ept_nl_dump_start(cb);
-	if (ret)
-		return ret;
-	cb->args[1] = nla_get_u32(attr);
-	cb->args[2] = 0;		/* next GPA */
-	cb->args[3] = HVX_EPT_LEVELS;	/* its level */
-	return 0;
 }
 
 struct hvx_ept_dump_ctx {
@@ -435,17 +434,16 @@ full:
 
 static int hvx_ept_nl_ept_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct hvx_ept_vm *ev = (struct hvx_ept_vm *)cb->args[0];
-	struct hvx_ept_dump_ctx c = {
-		.skb = skb,
-		.cb = cb,
-		.view_id = cb->args[1],
-	};
+	struct hvx_ept_vm *ev = hvx_ept_nl_dump_vm(cb, true);
+	struct hvx_ept_dump_ctx c = { .skb = skb, .cb = cb };
 	struct hvx_ept_view *view;
 	int ret;
 
+	if (IS_ERR(ev))
+		return PTR_ERR(ev);
 	if (cb->args[3] == 0)	/* finished in the previous pass */
 		return 0;
+	c.view_id = nla_get_u32(genl_dumpit_info(cb)->attrs[HVX_EPT_A_VIEW_ID]);
 	down_read(&ev->lock);
 	view = ev->dead ? NULL : xa_load(&ev->views, c.view_id);
 	if (!view) {
@@ -621,7 +619,7 @@ static const struct genl_ops hvx_ept_ops[] = {
 	},
 	{
 		.cmd = HVX_EPT_CMD_DUMP,
-		.start = hvx_ept_nl_dump_start_view,
+		.start = hvx_ept_nl_dump_start,
 		.dumpit = hvx_ept_nl_ept_dump,
 		.done = hvx_ept_nl_dump_done,
 		.policy = hvx_ept_view_policy,

@@ -98,7 +98,8 @@ int hvx_ept_vm_new(struct hvx_vm *vm, u64 mem_size,
 		return -ENOMEM;
 	kref_init(&ev->ref);
 	init_rwsem(&ev->lock);
-	xa_init(&ev->views);
+	/* View ids are allocated; view 0 is inserted explicitly. */
+	xa_init_flags(&ev->views, XA_FLAGS_ALLOC);
 	xa_init(&ev->shared);
 	ev->id = hvx_vm_id(vm);
 	ev->mem_size = mem_size;

@@ -124,8 +124,8 @@ static void test_vm_new(void)
 	nla_put_u32(m, HVX_EPT_A_VM_ID, 0);
 	nla_put_u64(m, HVX_EPT_A_MEM_SIZE, MEM);
 	r = do_send(m);
-	tap_ok(r == -EINVAL && *ept_extack(env.ept),
-	       "VM id 0 fails the policy: EINVAL \"%s\"", ept_extack(env.ept));
+	tap_ok(r == -ERANGE && *ept_extack(env.ept),
+	       "VM id 0 fails the policy: ERANGE \"%s\"", ept_extack(env.ept));
 
 	m = msg(HVX_EPT_CMD_VM_GET, 0, 0);
 	nla_put(m, HVX_EPT_A_VM_ID, 2, "\1\0");
