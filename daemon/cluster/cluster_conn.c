@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -35,6 +36,41 @@ struct cluster_conn {
 	bool want_write;	/* the last TLS call asked for POLLOUT */
 	int busy;		/* nested in a callback: free later */
 };
+
+/*
+ * OpenSSL writes with write(2): to a peer that went away that raises
+ * SIGPIPE, which would kill hvxd (systemd ignores it for services, a shell
+ * does not). Block it around TLS calls and swallow what they raised, as
+ * libcurl does, rather than changing the process's disposition.
+ */
+struct nopipe {
+	sigset_t old;
+	bool pending;
+};
+
+static void nopipe_enter(struct nopipe *np)
+{
+	sigset_t pipe, pending;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pending);
+	np->pending = sigismember(&pending, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe, &np->old);
+}
+
+static void nopipe_leave(struct nopipe *np)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if (!np->pending)
+		while (sigtimedwait(&pipe, NULL, &zero) > 0)
+			;
+	sigprocmask(SIG_SETMASK, &np->old, NULL);
+}
 
 static const char *ssl_reason(char *buf, size_t len)
 {
@@ -139,8 +175,13 @@ void cluster_conn_close(struct cluster_conn *c, const char *why)
 	c->state = C_DEAD;
 	sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
 	sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
-	if (c->ssl && SSL_is_init_finished(c->ssl))
+	if (c->ssl && SSL_is_init_finished(c->ssl)) {
+		struct nopipe np;
+
+		nopipe_enter(&np);
 		SSL_shutdown(c->ssl);	/* best effort close_notify */
+		nopipe_leave(&np);
+	}
 	c->busy++;
 	c->ops->closed(c, why);
 	c->busy--;
@@ -281,8 +322,10 @@ static void do_read(struct cluster_conn *c)
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *data)
 {
 	struct cluster_conn *c = data;
+	struct nopipe np;
 	int ret;
 
+	nopipe_enter(&np);
 	c->busy++;
 	if (c->state == C_CONNECTING) {
 		int err = 0;
@@ -318,6 +361,7 @@ out:
 	update_events(c);
 	if (!--c->busy && c->state == C_DEAD)
 		conn_free(c);
+	nopipe_leave(&np);
 	return 0;
 }
 
@@ -443,9 +487,13 @@ int cluster_conn_send(struct cluster_conn *c, struct json_object *m)
 	memcpy(c->tx + c->tx_len + 4, text, len);
 	c->tx_len += 4 + len;
 	if (c->state == C_OPEN && !c->busy) {
+		struct nopipe np;
+
+		nopipe_enter(&np);
 		c->busy++;
 		flush(c);
 		update_events(c);
+		nopipe_leave(&np);
 		if (!--c->busy && c->state == C_DEAD) {
 			conn_free(c);
 			return -ENOTCONN;

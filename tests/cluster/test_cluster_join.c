@@ -4,8 +4,10 @@
  * network namespace when we may create one): the whole join path, TLS and
  * proof included, under ASan.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -16,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "cluster.h"
+#include "cluster_crypto.h"
 
 struct node {
 	struct cluster *cl;
@@ -376,6 +381,58 @@ START_TEST(many_hosts)
 }
 END_TEST
 
+/*
+ * A client that sends requests and vanishes: the manager's replies and
+ * close_notify hit a dead socket, which must not raise SIGPIPE on us.
+ */
+START_TEST(peer_vanishes)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct json_object *st = call(mgr.cl, "status", NULL);
+	struct cluster_ident id;
+	char err[256], frame[64];
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd, len;
+
+	sin.sin_port = htons(atoi(field(st, "tls_port")));
+	json_object_put(st);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ck_assert_int_eq(cluster_ident_create(&id, "vanishing", err, sizeof(err)), 0);
+	ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_use_certificate(ctx, id.cert);
+	SSL_CTX_use_PrivateKey(ctx, id.key);
+	for (int round = 0; round < 20; round++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+		ssl = SSL_new(ctx);
+		SSL_set_fd(ssl, fd);
+		/* The manager's loop must run for the handshake to finish. */
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		for (int i = 0; i < 2000 && SSL_connect(ssl) != 1; i++)
+			sd_event_run(ev, 1000);
+		len = snprintf(frame + 4, sizeof(frame) - 4, "{\"op\":\"heartbeat\"}");
+		frame[0] = frame[1] = frame[2] = 0;
+		frame[3] = len;
+		for (int i = 0; i < 8; i++)
+			SSL_write(ssl, frame, len + 4);
+		/* Reset, not FIN: the manager's next write meets EPIPE. */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 },
+			   sizeof(struct linger));
+		if (round & 1)
+			run_for(5);
+		SSL_free(ssl);
+		close(fd);
+		run_for(20);
+	}
+	SSL_CTX_free(ctx);
+	cluster_ident_free(&id);
+	/* Still here, and still serving. */
+	ck_assert_str_eq(field(st = call(mgr.cl, "status", NULL), "state"), "serving");
+	json_object_put(st);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
 	struct cluster_config c;
@@ -446,6 +503,7 @@ int main(void)
 	tcase_add_test(tc, revoked_token_is_precise);
 	tcase_add_test(tc, pinned_hash_mismatch);
 	tcase_add_test(tc, many_hosts);
+	tcase_add_test(tc, peer_vanishes);
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(cfg, config_setup, config_teardown);
 	tcase_add_test(cfg, config_errors);
