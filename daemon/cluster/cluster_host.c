@@ -350,12 +350,18 @@ static void handle_answer(struct cluster *cl, const uint8_t *buf, size_t len,
 	verified = cluster_answer_verify(&a, buf, cl->token_secret,
 					 CLUSTER_TOKEN_SECRET_LEN);
 	if (!verified) {
-		/* Anyone can claim anything: without the proof it is noise. */
+		/*
+		 * Anyone can claim anything: without the proof it is noise.
+		 * Logged at the 1st, 2nd, 4th, 8th... so a flood cannot
+		 * flood the journal.
+		 */
 		cl->n.unverified++;
-		cluster_log(LOG_NOTICE,
-			    "ignoring unverified answer from %s (\"%s\", %s%s%s): no valid proof for token %s",
-			    addr, a.manager, cluster_status_name(a.status),
-			    *a.reason ? ": " : "", a.reason, cl->token_id);
+		if (!(cl->n.unverified & (cl->n.unverified - 1)))
+			cluster_log(LOG_NOTICE,
+				    "ignoring unverified answer from %s (\"%s\", %s%s%s): no valid proof for token %s (%llu so far)",
+				    addr, a.manager, cluster_status_name(a.status),
+				    *a.reason ? ": " : "", a.reason, cl->token_id,
+				    (unsigned long long)cl->n.unverified);
 		return;
 	}
 	if (a.status != CLUSTER_ST_ADMIT) {

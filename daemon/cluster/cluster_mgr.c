@@ -120,7 +120,9 @@ static int on_udp(sd_event_source *s, int fd, uint32_t revents, void *data)
 		if (replayed(cl, &d)) {
 			cl->n.replayed++;
 			cluster_sockaddr_str((struct sockaddr *)&ss, addr, sizeof(addr));
-			cluster_log(LOG_INFO, "dropped replayed discovery from %s", addr);
+			if (!(cl->n.replayed & (cl->n.replayed - 1)))
+				cluster_log(LOG_NOTICE, "dropped replayed discovery from %s (%llu so far)",
+					    addr, (unsigned long long)cl->n.replayed);
 			continue;
 		}
 		answer(cl, fd, &d, (struct sockaddr *)&ss, sl);
