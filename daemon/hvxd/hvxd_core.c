@@ -3,14 +3,20 @@
  * Unit "core": follows the hvx_core VM registry. It dumps the registry,
  * then keeps its copy current from the "events" multicast group, logs each
  * change and republishes it to the other units as "vm.new", "vm.del",
- * "vm.set" (data: the VM as JSON). A receive-queue overrun or hvx_core
- * appearing later triggers a fresh dump.
+ * "vm.set" (data: the VM as JSON). A receive-queue overrun triggers a
+ * fresh dump.
+ *
+ * It also watches the genl controller's "notify" group, so it follows
+ * hvx_core being loaded after hvxd, unloaded and reloaded, and republishes
+ * every family appearing or going as "family.new" / "family.del" (data:
+ * {"name": ...}) for the units of feature modules.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/genetlink.h>
 #include <linux/hvx.h>
 
 #include "hvx_json.h"
@@ -20,24 +26,21 @@
 
 struct core_conf {
 	bool log_events;
-	uint64_t retry_usec;
 };
 
 struct core {
 	struct hvxd *d;
 	struct core_conf conf;
-	struct hvx_nl *req, *ev;
-	sd_event_source *io, *retry;
+	struct hvx_nl *req, *ev;	/* hvx: requests, events */
+	struct hvx_nl *ctrl;		/* nlctrl: families coming and going */
+	sd_event_source *io, *ctrl_io;
 	struct json_object *vms;	/* "id" -> VM object */
 	uint64_t events, resyncs;
-	bool absent_logged;	/* "not loaded" said once, not every retry */
 };
 
 static const struct hvx_conf_key core_keys[] = {
 	{ "log_events", HVX_CONF_BOOL, offsetof(struct core_conf, log_events),
 	  .def = "yes" },
-	{ "retry_interval", HVX_CONF_DURATION, offsetof(struct core_conf, retry_usec),
-	  .def = "5s", .min = 100000, .max = 3600000000ULL },
 	{ NULL }
 };
 
@@ -47,6 +50,19 @@ static void core_disconnect(struct core *c)
 	hvx_nl_close(c->ev);
 	hvx_nl_close(c->req);
 	c->ev = c->req = NULL;
+}
+
+/* hvx_core went away: its VMs went with it. */
+static void core_lost(struct core *c)
+{
+	struct json_object *vms = json_object_new_object();
+
+	core_disconnect(c);
+	if (!vms)
+		return;
+	json_object_put(c->vms);
+	c->vms = vms;
+	hvxd_publish(c->d, "vm.resync", vms);
 }
 
 static int dump_one(struct nlmsghdr *nlh, void *arg)
@@ -94,6 +110,8 @@ static int core_resync(struct core *c)
 	return hvxd_publish(c->d, "vm.resync", vms);
 }
 
+static int core_connect(struct core *c);
+
 static int on_event(struct nlmsghdr *nlh, void *arg)
 {
 	struct core *c = arg;
@@ -140,8 +158,6 @@ static int on_event(struct nlmsghdr *nlh, void *arg)
 	return err;
 }
 
-static int core_connect(struct core *c);
-
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct core *c = userdata;
@@ -153,23 +169,59 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
 		return 0;
 	}
 	if (ret) {
-		/* The family went away (module unloaded) or the socket broke. */
 		hvxd_log(LOG_ERR, "core", "reading hvx events: %s; reconnecting",
 			 strerror(-ret));
-		core_disconnect(c);
-		sd_event_source_set_enabled(c->retry, SD_EVENT_ONESHOT);
+		core_lost(c);
+		core_connect(c);
 	}
 	return 0;
 }
 
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+static const struct nla_policy ctrl_policy[CTRL_ATTR_MAX + 1] = {
+	[CTRL_ATTR_FAMILY_NAME] = { .type = NLA_NUL_STRING },
+};
+
+static int on_ctrl_event(struct nlmsghdr *nlh, void *arg)
+{
+	struct core *c = arg;
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	unsigned int cmd = hvx_nl_cmd(nlh);
+	struct json_object *data;
+	const char *name;
+	bool ours;
+
+	if ((cmd != CTRL_CMD_NEWFAMILY && cmd != CTRL_CMD_DELFAMILY) ||
+	    hvx_nl_parse(nlh, CTRL_ATTR_MAX, ctrl_policy, tb) ||
+	    !tb[CTRL_ATTR_FAMILY_NAME])
+		return 0;
+	name = nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]);
+	ours = !strcmp(name, HVX_GENL_NAME);
+	if (cmd == CTRL_CMD_DELFAMILY && ours && c->ev) {
+		hvxd_log(LOG_WARNING, "core", "hvx_core was unloaded; waiting for it");
+		core_lost(c);
+	} else if (cmd == CTRL_CMD_NEWFAMILY && ours && !c->ev) {
+		core_connect(c);
+	}
+	data = json_object_new_object();
+	if (data && !hvx_json_add_str(data, "name", name))
+		hvxd_publish(c->d, cmd == CTRL_CMD_NEWFAMILY ? "family.new" :
+			     "family.del", data);
+	json_object_put(data);
+	return 0;
+}
+
+static int on_ctrl_readable(sd_event_source *s, int fd, uint32_t revents,
+			    void *userdata)
 {
 	struct core *c = userdata;
+	int ret = hvx_nl_dispatch(c->ctrl, on_ctrl_event, c);
 
-	if (core_connect(c) < 0) {
-		sd_event_source_set_time_relative(s, c->conf.retry_usec);
-		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-	}
+	/* Missed controller events: find out where hvx_core stands now. */
+	if (ret == -ENOBUFS && !c->ev)
+		core_connect(c);
+	else if (ret && ret != -ENOBUFS)
+		hvxd_log(LOG_ERR, "core", "reading genl controller events: %s",
+			 strerror(-ret));
 	return 0;
 }
 
@@ -190,17 +242,15 @@ static int core_connect(struct core *c)
 		ret = core_resync(c);
 	if (ret) {
 		if (ret == -ENOENT)
-			hvxd_log(c->absent_logged ? LOG_DEBUG : LOG_NOTICE, "core",
-				 "generic netlink family \"%s\" not found (hvx_core not loaded); retrying every %" PRIu64 "ms",
-				 HVX_GENL_NAME, c->conf.retry_usec / 1000);
+			hvxd_log(LOG_NOTICE, "core",
+				 "generic netlink family \"%s\" not found; waiting for hvx_core",
+				 HVX_GENL_NAME);
 		else
 			hvxd_log(LOG_ERR, "core", "connecting to hvx_core: %s",
 				 strerror(-ret));
-		c->absent_logged = ret == -ENOENT;
 		core_disconnect(c);
 		return ret;
 	}
-	c->absent_logged = false;
 	hvxd_log(LOG_INFO, "core", "subscribed to %s/%s", HVX_GENL_NAME,
 		 HVX_MCGRP_EVENTS);
 	return 0;
@@ -220,17 +270,23 @@ static int core_init(struct hvxd *d, const void *conf, void **priv)
 		free(c);
 		return -ENOMEM;
 	}
-	ret = sd_event_add_time_relative(hvxd_event(d), &c->retry, CLOCK_MONOTONIC,
-					 c->conf.retry_usec, 0, on_retry, c);
-	if (ret < 0) {
+	/*
+	 * Watch the controller before looking for hvx: a module loaded in
+	 * between is then seen either way.
+	 */
+	ret = hvx_nl_open(&c->ctrl, "nlctrl", 2);
+	if (!ret)
+		ret = hvx_nl_subscribe(c->ctrl, "notify");
+	if (!ret)
+		ret = sd_event_add_io(hvxd_event(d), &c->ctrl_io, hvx_nl_fd(c->ctrl),
+				      EPOLLIN, on_ctrl_readable, c);
+	if (ret) {
+		hvx_nl_close(c->ctrl);
 		json_object_put(c->vms);
 		free(c);
 		return ret;
 	}
-	sd_event_source_set_enabled(c->retry, SD_EVENT_OFF);
-	/* hvx_core may be loaded after hvxd starts: keep trying. */
-	if (core_connect(c) < 0)
-		sd_event_source_set_enabled(c->retry, SD_EVENT_ONESHOT);
+	core_connect(c);
 	*priv = c;
 	return 0;
 }
@@ -248,7 +304,8 @@ static void core_fini(struct hvxd *d, void *priv)
 	struct core *c = priv;
 
 	core_disconnect(c);
-	sd_event_source_disable_unref(c->retry);
+	sd_event_source_disable_unref(c->ctrl_io);
+	hvx_nl_close(c->ctrl);
 	json_object_put(c->vms);
 	free(c);
 }

@@ -35,13 +35,13 @@ conf() {
 	log_level = ${1:-info}
 
 	[core]
-	retry_interval = 1s
+	log_events = yes
 	CONF
 }
 status() { $HVXCTL -S "$SOCK" -j daemon status; }
 have_core() { $HVXCTL vm list >/dev/null 2>&1; }
 
-tap_plan 31
+tap_plan 32
 
 # --- config checking ---
 conf
@@ -103,10 +103,29 @@ if have_core; then
 	else
 		not_ok "VM destruction logged and untracked"; diag "$(tail -5 "$T/hvxd.log")"
 	fi
+	# Unload and reload hvx_core under the running daemon (only possible
+	# when no other hvx module holds it).
+	connected() { $HVXCTL -S $SOCK -j daemon status | grep -q "\"connected\":$1"; }
+	if rmmod hvx_core 2>/dev/null; then
+		wait_for 5 connected false && wait_for 5 grep -q "hvx_core was unloaded" "$T/hvxd.log"
+		gone=$?
+		modprobe hvx_core 2>/dev/null || insmod kmod/core/hvx_core.ko
+		$HVXCTL vm add "$P-1" >/dev/null
+		if [ $gone -eq 0 ] && wait_for 5 connected true &&
+		   wait_for 5 sh -c "$HVXCTL -S $SOCK -j daemon status | grep -q '\"name\":\"$P-1\"'"; then
+			ok "follows hvx_core being unloaded and loaded again"
+		else
+			not_ok "follows hvx_core being unloaded and loaded again"; diag "$(tail -5 "$T/hvxd.log")"
+		fi
+		$HVXCTL vm del "$P-1"
+	else
+		skip "follows hvx_core being unloaded and loaded again" "hvx_core is in use"
+	fi
 else
 	skip "core unit connected to hvx_core" "hvx_core not loaded"
 	skip "VM creation logged and tracked" "hvx_core not loaded"
 	skip "VM destruction logged and untracked" "hvx_core not loaded"
+	skip "follows hvx_core being unloaded and loaded again" "hvx_core not loaded"
 fi
 
 # --- control socket abuse ---
