@@ -26,6 +26,9 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-D_GNU_SOURCE -Iinclude/uapi -Ilib $(PKG_CFLAGS)
 USER_LDFLAGS :=
+# Every check-based test runs through tests/hvx_check.h.
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null) -Itests
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 ifeq ($(SAN),1)
 USER_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all

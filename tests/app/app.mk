@@ -3,14 +3,11 @@
 # hashes, policy and rollback, the verification engine against a real
 # primary), and the host integration test of hvxd's install flow.
 
-APP_CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-APP_CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-
 UNIT_TESTS += $(BUILD)/tests/app/test_app
 
-$(BUILD)/tests/app/test_app.o: USER_CFLAGS += $(APP_CHECK_CFLAGS) $(APP_CFLAGS) -Idaemon/app
+$(BUILD)/tests/app/test_app.o: USER_CFLAGS += $(CHECK_CFLAGS) $(APP_CFLAGS) -Idaemon/app
 $(BUILD)/tests/app/test_app: $(BUILD)/tests/app/test_app.o $(APP_OBJS)
-	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS) $(APP_CHECK_LIBS)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(APP_LIBS) $(CHECK_LIBS)
 
 # End to end on the host: hvx-primary, hvxd's app unit (fork/exec launcher)
 # and guests played by hvx-app-agent, over unix sockets in a temp dir.

@@ -5,7 +5,6 @@
  * rollback floor, and the verification engine talking to a real primary
  * (app_primary_handle() served from a child process over a unix socket).
  */
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "hvx_check.h"
 
 #include "app_guest.h"
 #include "app_manifest.h"
@@ -912,11 +912,5 @@ static Suite *app_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(app_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(app_suite());
 }

@@ -1,9 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # check-based unit tests of the cluster codecs, proof, tokens and store.
 
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-
 UNIT_TESTS += $(BUILD)/tests/cluster/test_cluster
 
 $(BUILD)/tests/cluster/test_cluster.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/cluster

@@ -3,7 +3,6 @@
  * Unit tests of the cluster wire codecs, discovery proof, join tokens,
  * identities, placement policy and the crash-safe store.
  */
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +17,7 @@
 
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include "hvx_check.h"
 
 #include "cluster_crypto.h"
 #include "cluster_policy.h"
@@ -844,12 +844,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(suite());
 }

@@ -5,7 +5,6 @@
  * proof included, under ASan.
  */
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include <openssl/ssl.h>
+#include "hvx_check.h"
 
 #include "cluster.h"
 #include "cluster_crypto.h"
@@ -492,8 +492,6 @@ int main(void)
 {
 	Suite *s = suite_create("cluster-join");
 	TCase *tc = tcase_create("join"), *cfg = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	private_net();
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -509,10 +507,5 @@ int main(void)
 	tcase_add_test(cfg, config_errors);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, cfg);
-	sr = srunner_create(s);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(s);
 }

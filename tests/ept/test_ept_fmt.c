@@ -5,10 +5,10 @@
  * and EPT entry tables. Table "physical" addresses are the tables' own
  * (4 KiB aligned) host addresses, which fit the 51:12 address field.
  */
-#include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hvx_check.h"
 
 #include "hvx_ept_fmt.h"
 
@@ -407,8 +407,6 @@ int main(void)
 {
 	Suite *s = suite_create("ept_fmt");
 	TCase *tc = tcase_create("sdm");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, eptp_encoding);
@@ -425,9 +423,5 @@ int main(void)
 	tcase_add_test(tc, gpa_limit);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(s);
 }

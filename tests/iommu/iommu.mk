@@ -3,9 +3,6 @@
 # source file the module uses), the in-VM test helpers, the QEMU capture
 # check.
 
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-
 IOMMU_XLAT_OBJ := $(BUILD)/kmod/iommu/hvx_iommu_xlat.o
 
 UNIT_TESTS += $(BUILD)/tests/iommu/test_iommu_xlat
@@ -13,3 +10,4 @@ UNIT_TESTS += $(BUILD)/tests/iommu/test_iommu_xlat
 $(BUILD)/tests/iommu/test_iommu_xlat.o: USER_CFLAGS += $(CHECK_CFLAGS) -Ikmod/iommu
 $(BUILD)/tests/iommu/test_iommu_xlat: $(BUILD)/tests/iommu/test_iommu_xlat.o $(IOMMU_XLAT_OBJ)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+

@@ -5,10 +5,10 @@
  * Linux 6.1's drivers/iommu/amd/iommu.c builds them (build_*()), events the
  * way iommu_print_event() and the PPR handler parse them.
  */
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hvx_check.h"
 
 #include "hvx_iommu_xlat.h"
 
@@ -446,12 +446,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(suite());
 }

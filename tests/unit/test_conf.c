@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lib/hvx_conf: schema-checked INI parsing with FILE:LINE errors. */
-#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "hvx_check.h"
 
 #include "hvx_conf.h"
 
@@ -196,12 +196,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(suite());
 }

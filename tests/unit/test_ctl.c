@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lib/hvx_ctl: control-socket framing and message shapes. */
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include "hvx_check.h"
 
 #include "hvx_ctl.h"
 #include "hvx_json.h"
@@ -246,12 +246,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(suite());
 }

@@ -4,12 +4,12 @@
  * kernel's error/extack layouts (capped or not, NLMSG_DONE of a dump),
  * malformed answers, and VM message decoding.
  */
-#include <check.h>
 #include <errno.h>
 #include <string.h>
 
 #include <netlink/genl/genl.h>
 #include <linux/hvx.h>
+#include "hvx_check.h"
 
 #include "hvx_json.h"
 #include "hvx_nl.h"
@@ -323,12 +323,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hvx_check_run(suite());
 }
