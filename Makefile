@@ -82,8 +82,9 @@ check-san: $(UNIT_TESTS)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/tap-run --name unit-asan $(UNIT_TESTS)
 
+# One boot, with systemd as init so that hvxd.service runs as users get it.
 check-vm: all
-	scripts/vm --timeout 1800 -- tests/run-vm
+	scripts/vm --systemd --timeout 1800 -- tests/run-vm
 
 run: all
 	scripts/vm --systemd
