@@ -12,7 +12,17 @@ $(LIBHVX): $(LIBHVX_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-# Programs report it with --version and in hvxd's core.status.
+# Programs report it with --version and in hvxd's core.status.  The header
+# is rewritten only when the version changes, so that a commit rebuilds the
+# two objects that print it and nothing else.
 HVX_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+HVX_VERSION_H := $(BUILD)/hvx_version.h
+$(HVX_VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define HVX_VERSION "$(HVX_VERSION)"' >$@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+$(BUILD)/daemon/hvxd/hvxd_main.o $(BUILD)/daemon/hvxctl/hvxctl.o: $(HVX_VERSION_H)
 $(BUILD)/daemon/hvxd/hvxd_main.o $(BUILD)/daemon/hvxctl/hvxctl.o: \
-	USER_CFLAGS += -DHVX_VERSION='"$(HVX_VERSION)"'
+	USER_CFLAGS += -include $(HVX_VERSION_H)
+.PHONY: FORCE
+FORCE:

@@ -9,9 +9,6 @@
 #include "hvx_ctl.h"
 #include "hvxctl.h"
 
-#ifndef HVX_VERSION
-#define HVX_VERSION "unknown"
-#endif
 
 static const struct hvxctl_object *const objects[] = {
 	&hvxctl_vm,

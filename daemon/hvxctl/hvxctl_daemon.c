@@ -30,10 +30,10 @@ static void text_status(struct json_object *st)
 	struct json_object *units, *vms;
 	uint64_t up = hvx_json_u64(st, "uptime_usec") / 1000000;
 
-	printf("hvxd %s, pid %" PRIu64 ", up %" PRIu64 "s, %s\n",
-	       hvx_json_text(st, "version", "?"), hvx_json_u64(st, "pid"), up,
-	       hvx_json_text(st, "status", "?"));
+	printf("hvxd %s, pid %" PRIu64 ", up %" PRIu64 "s\n",
+	       hvx_json_text(st, "version", "?"), hvx_json_u64(st, "pid"), up);
 	printf("config %s\n", hvx_json_text(st, "config", "?"));
+	printf("socket %s\n", hvx_json_text(st, "socket", "?"));
 	if (json_object_object_get_ex(st, "units", &units)) {
 		for (size_t i = 0; i < json_object_array_length(units); i++) {
 			struct json_object *u = json_object_array_get_idx(units, i);

@@ -18,9 +18,6 @@
 #include "hvx_json.h"
 #include "hvxd_priv.h"
 
-#ifndef HVX_VERSION
-#define HVX_VERSION "unknown"
-#endif
 
 #define HVXD_CONF_PATH "/etc/hvx/hvxd.conf"
 
