@@ -9,7 +9,6 @@
 #include "hvx_ctl.h"
 #include "hvxctl.h"
 
-
 static const struct hvxctl_object *const objects[] = {
 	&hvxctl_vm,
 	&hvxctl_monitor,

@@ -18,7 +18,6 @@
 #include "hvx_json.h"
 #include "hvxd_priv.h"
 
-
 #define HVXD_CONF_PATH "/etc/hvx/hvxd.conf"
 
 /* Units in start order; they stop in reverse. */
