@@ -36,8 +36,10 @@ fails() {
 	fi
 }
 
+# json EXPR: EXPR over the JSON on stdin; a list of expressions prints as
+# a tuple.
 json() {
-	python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+	python3 -c "import json,sys; d=json.load(sys.stdin); print(($1))"
 }
 
 echo "TAP version 13"
