@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-2.0
+# check-based unit tests of hvxd's PM negotiation engine (issue 7, host side).
+
+UNIT_TESTS += $(BUILD)/tests/pm/test_pm_engine
+
+$(BUILD)/tests/pm/test_pm_engine.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/pm
+$(BUILD)/tests/pm/test_pm_engine: $(BUILD)/tests/pm/test_pm_engine.o \
+		$(BUILD)/daemon/pm/pm_engine.o $(BUILD)/lib/libhvx.a
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
