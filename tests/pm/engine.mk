@@ -7,3 +7,10 @@ $(BUILD)/tests/pm/test_pm_engine.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/pm
 $(BUILD)/tests/pm/test_pm_engine: $(BUILD)/tests/pm/test_pm_engine.o \
 		$(BUILD)/daemon/pm/pm_engine.o $(BUILD)/lib/libhvx.a
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/pm/test_pm_qmp
+
+$(BUILD)/tests/pm/test_pm_qmp.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/pm
+$(BUILD)/tests/pm/test_pm_qmp: $(BUILD)/tests/pm/test_pm_qmp.o \
+		$(BUILD)/daemon/pm/pm_qmp.o $(BUILD)/lib/libhvx.a
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
