@@ -60,7 +60,7 @@ run_t=$($HVXD -c "$T/none.conf" 2>&1)
 	ok "missing -c file is an error" || { not_ok "missing -c file is an error"; diag "$run_t"; }
 
 # --- start in the foreground with a stand-in notify socket ---
-python3 "$HERE/notify_sink.py" "$T/notify" 30 >"$T/notify.log" &
+python3 "$HERE/notify_sink.py" "$T/notify" 600 >"$T/notify.log" &
 SINK_PID=$!
 wait_for 5 test -e "$T/notify.ready"
 NOTIFY_SOCKET=$T/notify WATCHDOG_USEC=400000 $HVXD -c "$T/hvxd.conf" >"$T/hvxd.log" 2>&1 &
