@@ -294,18 +294,24 @@ int pm_vm_recv(struct pm_vm *vm, enum pm_reply r, uint32_t seq,
 	};
 	static const char *const names[] = { "FROZEN", "ACK", "NAK", "ENABLED" };
 
-	if (r > PM_REPLY_ENABLED)
+	if (r > PM_REPLY_ERROR)
 		return -EINVAL;
 	if (!vm->busy || seq != vm->seq) {
 		e->stats.stale++;
 		return -ESTALE;
 	}
-	if (vm->state != expects[r] && !(r == PM_REPLY_NAK && vm->state == PM_FROZEN)) {
+	if (r != PM_REPLY_ERROR && vm->state != expects[r] &&
+	    !(r == PM_REPLY_NAK && vm->state == PM_FROZEN)) {
 		fail(vm, true, "protocol error: %s in state %s", names[r],
 		     pm_state_name(vm->state));
 		return -EPROTO;
 	}
 	switch (r) {
+	case PM_REPLY_ERROR:
+		fail(vm, true, "the guest refused our frame in state %s: %s",
+		     pm_state_name(vm->state), reason && *reason ? reason :
+		     "no reason given");
+		return 0;
 	case PM_REPLY_FROZEN:
 		return step(vm, PM_SEND_TABLE, PM_OFFERED, e->to.ack_usec);
 	case PM_REPLY_ACK:

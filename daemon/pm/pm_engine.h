@@ -51,6 +51,7 @@ enum pm_reply {
 	PM_REPLY_ACK,		/* with the accepted subset of the table */
 	PM_REPLY_NAK,		/* with the guest's reason */
 	PM_REPLY_ENABLED,
+	PM_REPLY_ERROR,		/* the guest refused a frame, with its reason */
 };
 
 /* Why a negotiation started. */
@@ -109,7 +110,8 @@ int pm_vm_negotiate(struct pm_vm *vm, enum pm_trigger why);
  * A decoded reply. Returns 0 when acted on, -ESTALE for a sequence number
  * other than the round's (dropped), -EPROTO for a reply the current state
  * does not expect (the round fails: the guest is confused, roll it back).
- * @accepted for ACK, @reason for NAK (may be NULL).
+ * @accepted for ACK, @reason for NAK and ERROR (may be NULL). ERROR is
+ * taken in any waiting state and fails the round.
  */
 int pm_vm_recv(struct pm_vm *vm, enum pm_reply r, uint32_t seq,
 	       uint32_t accepted, const char *reason);

@@ -179,6 +179,26 @@ START_TEST(nak_rolls_back)
 }
 END_TEST
 
+START_TEST(error_in_each_state)
+{
+	for (int at = 0; at < 3; at++) {
+		uint32_t seq;
+
+		rec.n = 0;
+		ck_assert_int_eq(pm_vm_negotiate(vm, PM_TRIGGER_MANUAL), 0);
+		seq = pm_vm_seq(vm);
+		if (at >= 1)
+			pm_vm_recv(vm, PM_REPLY_FROZEN, seq, 0, NULL);
+		if (at >= 2)
+			pm_vm_recv(vm, PM_REPLY_ACK, seq, 1, NULL);
+		ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_ERROR, seq, 0, "bad TABLE"), 0);
+		ck_assert_int_eq(pm_vm_state(vm), PM_FAILED);
+		ck_assert_int_eq(rec.what[rec.n - 1], PM_SEND_ABORT);
+		ck_assert_ptr_nonnull(strstr(pm_vm_reason(vm), "bad TABLE"));
+	}
+}
+END_TEST
+
 START_TEST(nak_while_frozen)
 {
 	ck_assert_int_eq(pm_vm_negotiate(vm, PM_TRIGGER_MANUAL), 0);
@@ -265,6 +285,7 @@ START_TEST(reply_after_end)
 	ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_ENABLED, seq, 0, NULL), -ESTALE);
 	ck_assert_int_eq(pm_vm_state(vm), PM_ENABLED);
 	ck_assert_int_eq(pm_vm_recv(vm, 99, seq, 0, NULL), -EINVAL);
+	ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_ERROR, seq, 0, "late"), -ESTALE);
 }
 END_TEST
 
@@ -501,6 +522,7 @@ int main(void)
 	tcase_add_test(tc, renegotiate_from_enabled_and_failed);
 	tcase_add_test(tc, nak_rolls_back);
 	tcase_add_test(tc, nak_while_frozen);
+	tcase_add_test(tc, error_in_each_state);
 	tcase_add_test(tc, empty_ack_fails);
 	tcase_add_test(tc, out_of_order);
 	tcase_add_test(tc, stale_seq_dropped);
