@@ -21,7 +21,7 @@ struct pm_vm {
 	struct pm_engine *e;
 	char name[PM_NAME_MAX];
 	void *priv;
-	enum pm_state state;
+	enum pm_neg_state state;
 	enum pm_trigger trigger;
 	bool busy;
 	uint32_t seq;
@@ -45,7 +45,7 @@ struct pm_engine {
 	struct pm_engine_stats stats;
 };
 
-static const char *const state_names[PM_STATE_COUNT] = {
+static const char *const state_names[PM_NEG_COUNT] = {
 	[PM_IDLE] = "idle",
 	[PM_FROZEN] = "frozen",
 	[PM_OFFERED] = "offered",
@@ -54,9 +54,9 @@ static const char *const state_names[PM_STATE_COUNT] = {
 	[PM_FAILED] = "failed",
 };
 
-const char *pm_state_name(enum pm_state s)
+const char *pm_neg_state_name(enum pm_neg_state s)
 {
-	return s < PM_STATE_COUNT ? state_names[s] : "?";
+	return s < PM_NEG_COUNT ? state_names[s] : "?";
 }
 
 const char *pm_trigger_name(enum pm_trigger t)
@@ -144,7 +144,7 @@ struct pm_vm *pm_vm_find(struct pm_engine *e, const char *name)
 const char *pm_vm_name(const struct pm_vm *vm) { return vm->name; }
 void pm_vm_set_priv(struct pm_vm *vm, void *priv) { vm->priv = priv; }
 void *pm_vm_priv(const struct pm_vm *vm) { return vm->priv; }
-enum pm_state pm_vm_state(const struct pm_vm *vm) { return vm->state; }
+enum pm_neg_state pm_vm_state(const struct pm_vm *vm) { return vm->state; }
 const char *pm_vm_reason(const struct pm_vm *vm) { return vm->reason; }
 uint32_t pm_vm_accepted(const struct pm_vm *vm) { return vm->accepted; }
 uint32_t pm_vm_seq(const struct pm_vm *vm) { return vm->seq; }
@@ -156,9 +156,9 @@ static void disarm(struct pm_vm *vm)
 		sd_event_source_set_enabled(vm->timer, SD_EVENT_OFF);
 }
 
-static void set_state(struct pm_vm *vm, enum pm_state s)
+static void set_state(struct pm_vm *vm, enum pm_neg_state s)
 {
-	enum pm_state from = vm->state;
+	enum pm_neg_state from = vm->state;
 
 	vm->state = s;
 	if (vm->e->ops->changed)
@@ -202,7 +202,7 @@ static void fail(struct pm_vm *vm, bool rollback, const char *fmt, ...)
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct pm_vm *vm = userdata;
-	static const char *const waiting[PM_STATE_COUNT] = {
+	static const char *const waiting[PM_NEG_COUNT] = {
 		[PM_FROZEN] = "the guest did not confirm FREEZE",
 		[PM_OFFERED] = "the guest did not acknowledge the PM table",
 		[PM_ACKED] = "the guest did not confirm ENABLE",
@@ -212,7 +212,7 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	vm->e->stats.timeouts++;
 	fail(vm, true, "timeout in state %s: %s within %llu ms",
-	     pm_state_name(vm->state), waiting[vm->state] ?: "no answer",
+	     pm_neg_state_name(vm->state), waiting[vm->state] ?: "no answer",
 	     (unsigned long long)(usec - vm->start_usec) / 1000);
 	return 0;
 }
@@ -236,7 +236,7 @@ static int arm(struct pm_vm *vm, uint64_t timeout)
 }
 
 /* Send @what and wait up to @timeout in state @s; on error the round fails. */
-static int step(struct pm_vm *vm, enum pm_send what, enum pm_state s,
+static int step(struct pm_vm *vm, enum pm_send what, enum pm_neg_state s,
 		uint64_t timeout)
 {
 	static const char *const names[] = { "FREEZE", "TABLE", "ENABLE", "ABORT" };
@@ -286,7 +286,7 @@ int pm_vm_recv(struct pm_vm *vm, enum pm_reply r, uint32_t seq,
 	       uint32_t accepted, const char *reason)
 {
 	struct pm_engine *e = vm->e;
-	static const enum pm_state expects[] = {
+	static const enum pm_neg_state expects[] = {
 		[PM_REPLY_FROZEN] = PM_FROZEN,
 		[PM_REPLY_ACK] = PM_OFFERED,
 		[PM_REPLY_NAK] = PM_OFFERED,
@@ -303,13 +303,13 @@ int pm_vm_recv(struct pm_vm *vm, enum pm_reply r, uint32_t seq,
 	if (r != PM_REPLY_ERROR && vm->state != expects[r] &&
 	    !(r == PM_REPLY_NAK && vm->state == PM_FROZEN)) {
 		fail(vm, true, "protocol error: %s in state %s", names[r],
-		     pm_state_name(vm->state));
+		     pm_neg_state_name(vm->state));
 		return -EPROTO;
 	}
 	switch (r) {
 	case PM_REPLY_ERROR:
 		fail(vm, true, "the guest refused our frame in state %s: %s",
-		     pm_state_name(vm->state), reason && *reason ? reason :
+		     pm_neg_state_name(vm->state), reason && *reason ? reason :
 		     "no reason given");
 		return 0;
 	case PM_REPLY_FROZEN:
@@ -339,7 +339,7 @@ void pm_vm_disconnected(struct pm_vm *vm, const char *why)
 {
 	if (vm->busy)
 		fail(vm, false, "agent connection lost in state %s: %s",
-		     pm_state_name(vm->state), why);
+		     pm_neg_state_name(vm->state), why);
 }
 
 void pm_vm_del(struct pm_vm *vm)
@@ -373,7 +373,7 @@ struct json_object *pm_vm_status(const struct pm_vm *vm)
 	else if (vm->busy)
 		dur = now(vm->e, CLOCK_MONOTONIC) - vm->start_usec;
 	if (hvx_json_add_str(o, "name", vm->name) ||
-	    hvx_json_add_str(o, "state", pm_state_name(vm->state)) ||
+	    hvx_json_add_str(o, "state", pm_neg_state_name(vm->state)) ||
 	    hvx_json_add_bool(o, "busy", vm->busy) ||
 	    hvx_json_add_u64(o, "seq", vm->seq) ||
 	    hvx_json_add_u64(o, "rounds", vm->rounds) ||

@@ -27,14 +27,14 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
-enum pm_state {
+enum pm_neg_state {
 	PM_IDLE,
 	PM_FROZEN,
 	PM_OFFERED,
 	PM_ACKED,
 	PM_ENABLED,
 	PM_FAILED,
-	PM_STATE_COUNT,
+	PM_NEG_COUNT,
 };
 
 /* What the engine asks the transport to send. */
@@ -68,7 +68,7 @@ struct pm_engine_ops {
 	int (*send)(struct pm_vm *vm, enum pm_send what, uint32_t seq,
 		    void *userdata);
 	/* After every state change, for logs and waiters; may be NULL. */
-	void (*changed)(struct pm_vm *vm, enum pm_state from, void *userdata);
+	void (*changed)(struct pm_vm *vm, enum pm_neg_state from, void *userdata);
 };
 
 struct pm_engine_timeouts {
@@ -91,7 +91,7 @@ struct pm_vm *pm_vm_find(struct pm_engine *e, const char *name);
 const char *pm_vm_name(const struct pm_vm *vm);
 void pm_vm_set_priv(struct pm_vm *vm, void *priv);
 void *pm_vm_priv(const struct pm_vm *vm);
-enum pm_state pm_vm_state(const struct pm_vm *vm);
+enum pm_neg_state pm_vm_state(const struct pm_vm *vm);
 /* The failure of the last round, "" unless failed. */
 const char *pm_vm_reason(const struct pm_vm *vm);
 /* Accepted subset (bit i = table entry i) of the last acked round. */
@@ -118,7 +118,7 @@ int pm_vm_recv(struct pm_vm *vm, enum pm_reply r, uint32_t seq,
 /* The agent's connection went away: a round in flight fails. */
 void pm_vm_disconnected(struct pm_vm *vm, const char *why);
 
-const char *pm_state_name(enum pm_state s);
+const char *pm_neg_state_name(enum pm_neg_state s);
 const char *pm_trigger_name(enum pm_trigger t);
 
 /* {"name", "state", "seq", "reason", "trigger", timings...} */

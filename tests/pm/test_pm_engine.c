@@ -18,7 +18,7 @@ struct rec {
 	uint32_t seq[MAX_SENT];
 	int n;
 	int fail_on;		/* -1, or the pm_send to fail with -EPIPE */
-	enum pm_state from[MAX_SENT], to[MAX_SENT];
+	enum pm_neg_state from[MAX_SENT], to[MAX_SENT];
 	int changes;
 };
 
@@ -34,7 +34,7 @@ static int rec_send(struct pm_vm *vm, enum pm_send what, uint32_t seq, void *u)
 	return 0;
 }
 
-static void rec_changed(struct pm_vm *vm, enum pm_state from, void *u)
+static void rec_changed(struct pm_vm *vm, enum pm_neg_state from, void *u)
 {
 	struct rec *r = u;
 
@@ -501,10 +501,10 @@ END_TEST
 
 START_TEST(names)
 {
-	ck_assert_str_eq(pm_state_name(PM_IDLE), "idle");
-	ck_assert_str_eq(pm_state_name(PM_ACKED), "acked");
-	ck_assert_str_eq(pm_state_name(PM_FAILED), "failed");
-	ck_assert_str_eq(pm_state_name(PM_STATE_COUNT), "?");
+	ck_assert_str_eq(pm_neg_state_name(PM_IDLE), "idle");
+	ck_assert_str_eq(pm_neg_state_name(PM_ACKED), "acked");
+	ck_assert_str_eq(pm_neg_state_name(PM_FAILED), "failed");
+	ck_assert_str_eq(pm_neg_state_name(PM_NEG_COUNT), "?");
 	ck_assert_str_eq(pm_trigger_name(PM_TRIGGER_MIGRATION), "migration");
 }
 END_TEST
