@@ -62,16 +62,30 @@ static __always_inline int stamp(const struct sk_buff *skb)
 	return 0;
 }
 
+/* Branch-free, so the verifier sees no loop (as libbpf-tools' bits.bpf.h). */
+static __always_inline u32 log2_u32(u32 v)
+{
+	u32 r, shift;
+
+	r = (v > 0xffff) << 4;
+	v >>= r;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	return r | (v >> 1);
+}
+
 static __always_inline u32 log2_u64(u64 v)
 {
-	u32 r = 0;
+	u32 hi = v >> 32;
 
-	/* Bounded loop the 6.1 verifier accepts; v < 2^64. */
-	for (int i = 0; i < 64 && v > 1; i++) {
-		v >>= 1;
-		r++;
-	}
-	return r;
+	return hi ? log2_u32(hi) + 32 : log2_u32(v);
 }
 
 static __always_inline int record(const struct sk_buff *skb)

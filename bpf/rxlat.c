@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "rxlat: cannot load the BPF programs: %s%s\n",
 			strerror(-err), err == -EPERM ?
-			" (needs root or CAP_BPF and CAP_PERFMON)" :
+			" (needs CAP_BPF and CAP_PERFMON, and BPF not blocked by a sandbox)" :
 			" (-v shows the verifier's log)");
 		goto out;
 	}
