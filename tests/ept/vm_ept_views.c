@@ -4,8 +4,9 @@
  * of one GPA give different data; the untrusted view never reads the
  * trusted bytes, across switches back and forth, fork, mremap and
  * munmap; MAP_PRIVATE is refused; violations give SIGBUS and an event
- * with the right GPA and access; the switch ioctl checks its struct;
- * teardown while mapped.
+ * with the right GPA and access; the switch ioctl checks its struct; a
+ * switch in one VM leaves other VMs' mappings alone; teardown while
+ * mapped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -198,15 +199,17 @@ static uint8_t *test_remap(uint8_t *m)
 
 static void test_violations(uint8_t *m)
 {
-	struct ept_violation v;
+	struct ept_violation v = { 0 };
 	uint8_t b;
-	int sig;
+	int sig, r;
 
 	ept_drain_violations(&env);
 	ept_switch(env.memfd, v_none);
 	sig = ept_touch(m + GPA_SECRET + 8, false, 0, &b);
 	tap_ok(sig == SIGBUS, "read of a no-access range: SIGBUS (got %d)", sig);
-	tap_ok(!ept_next_violation(&env, 2000, &v) && v.vm == env.vm &&
+	/* Apart: tap_ok()'s arguments may be read before the event arrives. */
+	r = ept_next_violation(&env, 2000, &v);
+	tap_ok(!r && v.vm == env.vm &&
 	       v.view == v_none && v.gpa == GPA_SECRET &&
 	       v.access == HVX_EPT_PERM_R && v.perm == 0 &&
 	       v.pid == (uint32_t)getpid(),
@@ -219,7 +222,8 @@ static void test_violations(uint8_t *m)
 	tap_ok(!ept_touch(m + GPA_RO, false, 0, &b), "read of a read-only range works");
 	sig = ept_touch(m + GPA_RO + 16, true, 1, NULL);
 	tap_ok(sig == SIGBUS, "write to a read-only range: SIGBUS (got %d)", sig);
-	tap_ok(!ept_next_violation(&env, 2000, &v) && v.view == v_ro &&
+	r = ept_next_violation(&env, 2000, &v);
+	tap_ok(!r && v.view == v_ro &&
 	       v.gpa == GPA_RO && v.access == HVX_EPT_PERM_W &&
 	       v.perm == HVX_EPT_PERM_R,
 	       "violation event: view %u gpa 0x%llx access %u perm %u",
@@ -280,6 +284,56 @@ static void test_view_del(void)
 	tap_ok(ept_switch(env.memfd, v_none) == -ENOENT, "switching to it -> ENOENT");
 }
 
+static bool resident(const uint8_t *p)
+{
+	unsigned char vec = 0;
+
+	return !mincore((void *)p, 4096, &vec) && (vec & 1);
+}
+
+/*
+ * Each VM's memory has an inode of its own: a switch in one VM must not
+ * unmap another VM's pages at the same offsets. mincore() shows whether
+ * the PTE is still there (these pages are in no page cache).
+ */
+static void test_isolation(uint8_t *m)
+{
+	struct ept_env e2 = env;
+	uint32_t t2 = 0;
+	uint8_t *m2;
+	int r, i;
+
+	e2.vm = 0;
+	e2.memfd = -1;
+	r = ept_setup(&e2, "ept-views-2", MEM) ?: ept_view_new(&e2, &t2) ?:
+	    ept_map(&e2, t2, GPA_SECRET, 4096, HVX_EPT_PERM_R | HVX_EPT_PERM_W,
+		    HVX_EPT_KIND_PRIVATE) ?: ept_switch(e2.memfd, t2);
+	if (!tap_ok(!r, "a second VM with a private page at the same GPA%s%s",
+		    r ? ": " : "", r ? strerror(-r) : ""))
+		goto out;
+	m2 = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, e2.memfd, 0);
+	if (!tap_ok(m2 != MAP_FAILED, "its memory mapped"))
+		goto out;
+	m2[GPA_SECRET] = 0xb2;
+	tap_ok(resident(m2 + GPA_SECRET), "its private page is mapped after the write");
+	for (i = 0; i < 10; i++) {
+		ept_switch(env.memfd, i % 2 ? 0 : v_trusted);
+		(void)*(volatile uint8_t *)(m + GPA_SECRET);
+	}
+	tap_ok(resident(m2 + GPA_SECRET) && m2[GPA_SECRET] == 0xb2,
+	       "10 switches of the first VM leave the second VM's page mapped");
+	ept_switch(e2.memfd, 0);
+	tap_ok(!resident(m2 + GPA_SECRET),
+	       "a switch of the second VM unmaps its own page (mincore sees it)");
+	tap_ok(m2[GPA_SECRET] == 0, "and its view 0 reads the shared zero page there");
+	munmap(m2, MEM);
+out:
+	if (e2.memfd >= 0)
+		close(e2.memfd);
+	if (e2.vm)
+		ept_vm_destroy(&e2);
+}
+
 static void test_teardown(uint8_t *m)
 {
 	uint8_t *m2 = map_mem(PROT_READ, MAP_SHARED);
@@ -314,8 +368,8 @@ int main(void)
 	ept_require(&env);
 	tap_begin();
 	r = ept_setup(&env, "ept-views", MEM);
-	if (!tap_ok(!r, "hvx VM with 4 MiB of EPT guest memory and its fd (%s)",
-		    strerror(-r)))
+	if (!tap_ok(!r, "hvx VM with 4 MiB of EPT guest memory and its fd%s%s",
+		    r ? ": " : "", r ? strerror(-r) : ""))
 		return tap_end();
 	r = ept_view_new(&env, &v_trusted) ?: ept_view_new(&env, &v_none) ?:
 	    ept_view_new(&env, &v_ro);
@@ -327,8 +381,8 @@ int main(void)
 		    HVX_EPT_KIND_PRIVATE) ?:
 	    ept_map(&env, v_none, GPA_SECRET, 4096, 0, HVX_EPT_KIND_SHARED) ?:
 	    ept_map(&env, v_ro, GPA_RO, 4096, HVX_EPT_PERM_R, HVX_EPT_KIND_SHARED);
-	tap_ok(!r, "ranges: private RW page and 2 MiB, a no-access page, a read-only page (%s)",
-	       ept_extack(env.ept));
+	tap_ok(!r, "ranges: private RW page and 2 MiB, a no-access page, a read-only page%s%s",
+	       r ? ": " : "", r ? ept_extack(env.ept) : "");
 
 	test_mmap_rules();
 	m = map_mem(PROT_READ | PROT_WRITE, MAP_SHARED);
@@ -344,6 +398,7 @@ int main(void)
 	test_violations(m);
 	test_ioctl();
 	test_view_del();
+	test_isolation(m);
 	test_teardown(m);
 out:
 	ept_teardown(&env);
