@@ -34,3 +34,5 @@ $(BUILD)/rxlat: $(BUILD)/bpf/rxlat.o $(BUILD)/bpf/hist.o $(BUILD)/lib/libhvx.a
 
 install-user:: $(BPF_BINS)
 	install -D -m 0755 $(BUILD)/rxlat $(DESTDIR)$(PREFIX)/sbin/rxlat
+	install -D -m 0644 Documentation/man/rxlat.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/rxlat.8

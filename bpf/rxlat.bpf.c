@@ -5,8 +5,9 @@
  *
  * Start: every entry point a driver uses to hand over an skb (GRO,
  * netif_receive_skb[_list], netif_rx, which also covers veth and loopback).
- * Each overwrites the stamp, so an skb address recycled after a free the
- * tool did not see (GRO merges, TCP coalescing) starts afresh.
+ * Each overwrites the stamp (a decapsulated packet restarts), and an skb
+ * address recycled after a free the tool did not see (GRO merges, TCP
+ * coalescing) starts afresh.
  * End: the first copy to user space (skb_copy_datagram_iter, used by TCP and
  * non-linear UDP) or skb_consume_udp, which every UDP read reaches, also the
  * linear copy that has no tracepoint.
