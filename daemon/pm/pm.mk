@@ -6,4 +6,22 @@
 # The codec alone: no json-c, so the agent links statically.
 PM_PROTO_OBJS := $(BUILD)/daemon/pm/pm_proto.o
 # What hvxd (and hvxctl-side tests) link for the protocol and the table.
-PM_HOST_OBJS := $(PM_PROTO_OBJS)
+PM_HOST_OBJS := $(PM_PROTO_OBJS) $(BUILD)/daemon/pm/pm_proto_json.o \
+	$(BUILD)/daemon/pm/pm_table.o
+
+# hvx-guest-agent goes into guest initramfs images: the -static build is the
+# one to copy there (not under SAN=1, whose runtime cannot link statically).
+PM_AGENT := $(BUILD)/hvx-guest-agent
+USER_BINS += $(PM_AGENT)
+
+$(PM_AGENT): $(BUILD)/daemon/pm/pm_agent.o $(PM_PROTO_OBJS)
+	$(CC) $(USER_LDFLAGS) -o $@ $^
+
+ifneq ($(SAN),1)
+USER_BINS += $(PM_AGENT)-static
+$(PM_AGENT)-static: $(BUILD)/daemon/pm/pm_agent.o $(PM_PROTO_OBJS)
+	$(CC) $(USER_LDFLAGS) -static -o $@ $^
+endif
+
+install-user:: $(PM_AGENT)
+	install -D -m 0755 $(PM_AGENT) $(DESTDIR)$(PREFIX)/sbin/hvx-guest-agent

@@ -464,9 +464,14 @@ int pm_msg_decode(const void *buf, size_t len, struct pm_msg *m, size_t *used)
 
 void pm_msg_release(struct pm_msg *m)
 {
-	free(m->table.cst);
-	m->table.cst = NULL;
-	m->table.n = 0;
+	pm_table_release(&m->table);
+}
+
+void pm_table_release(struct pm_table *t)
+{
+	free(t->cst);
+	t->cst = NULL;
+	t->n = 0;
 }
 
 const char *pm_msg_type_name(unsigned int type)

@@ -107,6 +107,8 @@ struct pm_cst {
 struct pm_table {
 	size_t n;
 	struct pm_cst *cst;
+	/* Host side, not on the wire: enum pm_table_source, SSDT CPU count. */
+	unsigned int source, cpus;
 };
 
 /* One guest cpuidle state, as the guest reports it. */
@@ -176,6 +178,8 @@ const char *pm_msg_reason(const struct pm_msg *m);
  * or -ENOMEM. Host side only (json-c): pm_proto_json.c.
  */
 struct json_object *pm_msg_report_json(const struct pm_msg *m);
+
+void pm_table_release(struct pm_table *t);
 
 /* The guest's view of the rounds, see the wire format above. */
 #define PM_ROUND_HISTORY 16
