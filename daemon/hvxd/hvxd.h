@@ -73,6 +73,7 @@ struct hvxd_unit {
 extern const struct hvxd_unit hvxd_core_unit;
 extern const struct hvxd_unit hvxd_app_unit;
 extern const struct hvxd_unit hvxd_cluster_unit;
+extern const struct hvxd_unit hvxd_pm_unit;
 
 sd_event *hvxd_event(struct hvxd *d);
 /* hvxd's status as core.status reports it (version, uptime, units). */

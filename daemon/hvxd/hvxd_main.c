@@ -25,6 +25,7 @@ static const struct hvxd_unit *const unit_table[] = {
 	&hvxd_core_unit,
 	&hvxd_app_unit,
 	&hvxd_cluster_unit,
+	&hvxd_pm_unit,
 };
 
 #define N_UNITS (sizeof(unit_table) / sizeof(unit_table[0]))

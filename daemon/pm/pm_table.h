@@ -38,11 +38,6 @@ struct pm_table_conf {
 
 extern const char *const pm_table_sources[];
 
-/*
- * PM-B (hvxd unit, pm_unit.c uses this macro): with -Wextra the "cstates"
- * entry trips -Wmissing-field-initializers (positional, incomplete); could
- * it say .size = sizeof(...) like the cstates_sysfs one? Thanks.
- */
 /* hvx_conf_key entries for a struct pm_table_conf at TYPE.MEMBER. */
 #define PM_TABLE_CONF_KEYS(type, m)						\
 	{ "cstates", HVX_CONF_STR, .offset = offsetof(type, m.cstates),		\
