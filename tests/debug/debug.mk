@@ -44,12 +44,15 @@ debug-modules:
 		--include=Makefile --exclude='*' kmod/ $(DEBUG_KMOD)/; \
 	$(MAKE) --no-print-directory modules KDIR=$$kdir HVX_KMOD=$(DEBUG_KMOD)
 
+# Booted with systemd as init, as make check-vm, so that the suite is whole.
 # KDIR and HVX_KMOD reach the VM (scripts/vm passes them on), so the
-# suite's `make install-modules` installs this build for the debug kernel.
+# suite's `make install-modules` installs this build for the debug kernel;
+# HVX_DEBUG_MODROOT gives tests/debug/vm-suite the kernel's own modules.
 check-debug: debug-modules user bpf
 	@set -e; eval "$$(scripts/debug-kernel)"; \
 	start=$$(date +%s); rc=0; \
-	KDIR=$$KDIR HVX_KMOD=$(DEBUG_KMOD) scripts/vm --kernel $$IMAGE \
+	KDIR=$$KDIR HVX_KMOD=$(DEBUG_KMOD) HVX_DEBUG_MODROOT=$$MODROOT \
+		scripts/vm --systemd --kernel $$IMAGE \
 		--timeout $(DEBUG_TIMEOUT) -- tests/debug/vm-suite || rc=$$?; \
-	echo "check-debug: suite on $$RELEASE took $$(($$(date +%s) - start)) s, exit $$rc"; \
+	echo "check-debug: VM on $$RELEASE took $$(($$(date +%s) - start)) s (with any wait for the VM lock), exit $$rc"; \
 	exit $$rc
