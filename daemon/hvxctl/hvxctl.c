@@ -16,6 +16,7 @@ static const struct hvxctl_object *const objects[] = {
 	&hvxctl_app,
 	&hvxctl_ept,
 	&hvxctl_cluster,
+	&hvxctl_iommu,
 	&hvxctl_pm,
 };
 

@@ -53,6 +53,7 @@ extern const struct hvxctl_object hvxctl_daemon;
 extern const struct hvxctl_object hvxctl_app;
 extern const struct hvxctl_object hvxctl_ept;
 extern const struct hvxctl_object hvxctl_cluster;
+extern const struct hvxctl_object hvxctl_iommu;
 extern const struct hvxctl_object hvxctl_pm;
 
 /* "hvxctl: WHAT: MESSAGE: strerror(err)" on stderr; returns 1. */
