@@ -200,11 +200,14 @@ static void refused(struct cluster *cl, struct cluster_conn *c,
 		    struct json_object *m)
 {
 	const char *code = jget(m, "code"), *msg = jget(m, "error");
+	bool removed = code && !strcmp(code, "not_member") && cl->hs.joined;
 
-	set_error(cl, LOG_ERR, "manager %s refused the join: %s",
-		  cluster_conn_peer(c), msg ? msg : "no reason given");
+	/* Without a token no answer could be verified: nothing to retry. */
+	set_error(cl, LOG_ERR, "manager %s refused the join: %s%s",
+		  cluster_conn_peer(c), msg ? msg : "no reason given",
+		  removed && !*cl->token_id ? "; a token is needed to join again" : "");
 	cl->n.join_failures++;
-	if (code && !strcmp(code, "not_member") && cl->hs.joined) {
+	if (removed) {
 		/* Removed while away: forget it, and rejoin by token if we can. */
 		cl->hs.joined = false;
 		cluster_host_save(&cl->hs, cl->dirfd);
@@ -213,6 +216,10 @@ static void refused(struct cluster *cl, struct cluster_conn *c,
 			start_discovery(cl, 0);
 			return;
 		}
+		cl->phase = HOST_IDLE;
+		cluster_conn_close(c, "removed from the cluster");
+		sd_event_source_set_enabled(cl->timer, SD_EVENT_OFF);
+		return;
 	}
 	cl->phase = HOST_REJECTED;
 	cluster_conn_close(c, "join refused");
@@ -324,9 +331,12 @@ static void handle_answer(struct cluster *cl, const uint8_t *buf, size_t len,
 			memset(cl->nonces[i], 0, CLUSTER_NONCE_LEN);
 	cluster_fp_format(a.fingerprint, fp);
 
-	if (cl->hs.joined && !memcmp(a.cluster_id, cl->hs.cluster_id, CLUSTER_ID_LEN) &&
-	    a.status == CLUSTER_ST_MEMBER) {
-		/* Rejoin: TLS checks the key we pinned when we joined. */
+	if (cl->hs.joined && !memcmp(a.cluster_id, cl->hs.cluster_id, CLUSTER_ID_LEN)) {
+		/*
+		 * Rejoin, whatever the status says: TLS checks the key we
+		 * pinned when we joined, so only the real manager can tell
+		 * us that we are no longer a member.
+		 */
 		if (memcmp(a.fingerprint, cl->hs.fp, CLUSTER_FP_LEN)) {
 			cl->n.pin_mismatch++;
 			cluster_log(LOG_WARNING, "ignoring %s: claims our cluster with key %s",

@@ -52,8 +52,13 @@ static void answer(struct cluster *cl, int fd, const struct cluster_discover *d,
 	if (m) {
 		a.status = CLUSTER_ST_MEMBER;
 	} else if (!*d->token_id) {
-		/* Neither member nor token: nothing we could say is useful. */
-		return;
+		/*
+		 * Only a host that was a member discovers without a token:
+		 * it was removed. Unkeyed, so the host comes to hear it again
+		 * over TLS, from the key it pinned.
+		 */
+		a.status = CLUSTER_ST_NOT_MEMBER;
+		snprintf(a.reason, sizeof(a.reason), "host %s is not a member", hid);
 	} else if (!(t = cluster_tokens_find(&cl->st.tokens, d->token_id))) {
 		a.status = CLUSTER_ST_TOKEN_UNKNOWN;
 		snprintf(a.reason, sizeof(a.reason), "token %s unknown", d->token_id);
@@ -71,7 +76,8 @@ static void answer(struct cluster *cl, int fd, const struct cluster_discover *d,
 		cl->n.rejected_policy++;
 		cluster_log(LOG_NOTICE, "host %s (%s, %s) refused: %s",
 			    d->hostname, hid, addr, a.reason);
-	} else if (a.status >= CLUSTER_ST_TOKEN_UNKNOWN) {
+	} else if (a.status >= CLUSTER_ST_TOKEN_UNKNOWN &&
+		   a.status <= CLUSTER_ST_TOKEN_REVOKED) {
 		cl->n.rejected_token++;
 		cluster_log(LOG_NOTICE, "host %s (%s, %s) refused: %s",
 			    d->hostname, hid, addr, a.reason);

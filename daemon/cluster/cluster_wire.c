@@ -378,6 +378,7 @@ const char *cluster_status_name(enum cluster_status st)
 		[CLUSTER_ST_TOKEN_UNKNOWN] = "token-unknown",
 		[CLUSTER_ST_TOKEN_EXPIRED] = "token-expired",
 		[CLUSTER_ST_TOKEN_REVOKED] = "token-revoked",
+		[CLUSTER_ST_NOT_MEMBER] = "not-member",
 	};
 
 	return (unsigned int)st < __CLUSTER_ST_MAX ? names[st] : "?";

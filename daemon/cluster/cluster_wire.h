@@ -72,6 +72,7 @@ enum cluster_status {
 	CLUSTER_ST_TOKEN_UNKNOWN,
 	CLUSTER_ST_TOKEN_EXPIRED,
 	CLUSTER_ST_TOKEN_REVOKED,
+	CLUSTER_ST_NOT_MEMBER,		/* no token and not (or no longer) a member */
 	__CLUSTER_ST_MAX,
 };
 

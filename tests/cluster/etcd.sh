@@ -11,6 +11,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 command -v etcd > /dev/null || skip_all "etcd not installed (Debian etcd-server)"
+command -v curl > /dev/null || skip_all "curl not installed (its health probe)"
 
 etcd_up() {
 	ip netns exec "${P}n10" curl -sf -m 1 http://10.77.0.10:2379/health |

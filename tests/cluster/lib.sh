@@ -91,10 +91,21 @@ add_node() {
 	mkdir -p "$DIR/n$i"
 }
 
-# write_conf I ROLE [KEY=VALUE...]
+# write_conf I ROLE [KEY=VALUE...]: short test timings unless a KEY=VALUE
+# overrides them (hvxd refuses a key set twice).
 write_conf() {
-	local i=$1 role=$2 kv
+	local i=$1 role=$2 kv k
+	local -A conf=([heartbeat_interval]=200ms [down_after]=1s
+		[remove_after]=60s [discover_min]=50ms [discover_max]=500ms
+		[retry_interval]=1s)
+	local keys=(heartbeat_interval down_after remove_after discover_min
+		discover_max retry_interval)
 	shift 2
+	for kv in "$@"; do
+		k=${kv%%=*}
+		[ -n "${conf[$k]+set}" ] || keys+=("$k")
+		conf[$k]=${kv#*=}
+	done
 	{
 		echo "[daemon]"
 		echo "socket = $DIR/n$i/sock"
@@ -102,14 +113,8 @@ write_conf() {
 		echo "role = $role"
 		echo "name = node$i"
 		echo "state_dir = $DIR/n$i/state"
-		echo "heartbeat_interval = 200ms"
-		echo "down_after = 1s"
-		echo "remove_after = 60s"
-		echo "discover_min = 50ms"
-		echo "discover_max = 500ms"
-		echo "retry_interval = 1s"
-		for kv in "$@"; do
-			echo "${kv%%=*} = ${kv#*=}"
+		for k in "${keys[@]}"; do
+			echo "$k = ${conf[$k]}"
 		done
 	} > "$DIR/n$i/hvxd.conf"
 }

@@ -11,7 +11,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..23"
 
 HOSTS=4
 for i in 1 2 3 4 5 6 7 8 9; do add_node $i; done
@@ -121,12 +121,28 @@ write_conf 3 host labels="zone=a rack=r3"
 start 3
 check "restarted host rejoins without a token" wait_for 10 has_up 1 $HOSTS
 
-# kill -9 the manager: membership survives, hosts come back.
+# kill -9 the manager: membership survives, hosts come back. It restarts
+# with remove_after 3s for the removal test below.
 stop9 1
+write_conf 1 manager policy_labels=zone=a remove_after=3s
 start 1
 after=$(ctl 1 -j cluster members | python3 -c 'import json,sys; print(sorted(m["host_id"] for m in json.load(sys.stdin)))')
 check "manager restart keeps all $HOSTS members" test "$before" = "$after"
 check "hosts reconnect to the restarted manager" wait_for 10 has_up 1 $HOSTS
+
+# A host away longer than remove_after is dropped; it needs a token again.
+stop9 5
+has_members() { [ "$(n_members "$1")" = "$2" ]; }
+check "host away past remove_after is removed from the membership" \
+	wait_for 10 has_members 1 $((HOSTS - 1))
+write_conf 5 host labels="zone=a rack=r5"
+start 5
+check "removed host restarted without a token is refused: not a member" \
+	wait_for 5 error_has 5 "is not a member of cluster $CID"
+stop9 5
+write_conf 5 host token="$TOKEN" labels="zone=a rack=r5"
+start 5
+check "with a token it joins again" wait_for 10 has_up 1 $HOSTS
 
 # An IPv6-only host: link-local multicast discovery, TLS over fe80::.
 write_conf 8 host token="$TOKEN" labels=zone=a ipv4=no

@@ -98,10 +98,19 @@ static void new_dir(struct node *n)
 static struct node mgr;
 static char mgr_addr[64];
 
-static void setup(void)
+/* Ports are the kernel's choice: hosts learn them from mgr_addr. */
+static void mgr_start(void)
 {
 	struct json_object *st;
 
+	start(&mgr);
+	st = call(mgr.cl, "status", NULL);
+	snprintf(mgr_addr, sizeof(mgr_addr), "127.0.0.1:%s", field(st, "port"));
+	json_object_put(st);
+}
+
+static void setup(void)
+{
 	ck_assert_int_ge(sd_event_new(&ev), 0);
 	new_dir(&mgr);
 	cluster_config_init(&mgr.cfg);
@@ -115,10 +124,7 @@ static void setup(void)
 	set(&mgr.cfg, "down_ms", "300");
 	set(&mgr.cfg, "remove_ms", "100000");
 	set(&mgr.cfg, "policy_labels", "zone=a");
-	start(&mgr);
-	st = call(mgr.cl, "status", NULL);
-	snprintf(mgr_addr, sizeof(mgr_addr), "127.0.0.1:%s", field(st, "port"));
-	json_object_put(st);
+	mgr_start();
 }
 
 static void teardown(void)
@@ -267,6 +273,46 @@ START_TEST(join_and_rejoin)
 	json_object_put(call(mgr.cl, "token_revoke", p));
 	start(&h);
 	ck_assert(run_until(&h, "joined", 3000));
+	host_free(&h);
+	free(tok);
+}
+END_TEST
+
+START_TEST(removed_host_needs_token)
+{
+	struct node h;
+	char *tok;
+	char err[256], buf[32];
+
+	cluster_free(mgr.cl);
+	set(&mgr.cfg, "remove_ms", "600");
+	mgr_start();
+	tok = new_token("1h");
+	host_init(&h, "h6", tok, "zone=a");
+	start(&h);
+	ck_assert(run_until(&h, "joined", 3000));
+
+	/* Away past remove_ms: down, then out of the membership. */
+	cluster_free(h.cl);
+	h.cl = NULL;
+	run_for(1200);
+	ck_assert_int_eq(n_members(mgr.cl), 0);
+
+	/* Back without a token: told so over TLS, and it stops trying. */
+	memset(h.cfg.token, 0, sizeof(h.cfg.token));
+	start(&h);
+	ck_assert(run_until(&h, "idle", 3000));
+	host_state(&h, buf, sizeof(buf), err, sizeof(err));
+	ck_assert_msg(strstr(err, "is not a member of cluster") &&
+		      strstr(err, "a token is needed to join again"), "%s", err);
+	ck_assert_int_eq(n_members(mgr.cl), 0);
+
+	/* With a token it joins again, as a new member. */
+	cluster_free(h.cl);
+	set(&h.cfg, "token", tok);
+	start(&h);
+	ck_assert(run_until(&h, "joined", 3000));
+	ck_assert_int_eq(n_members(mgr.cl), 1);
 	host_free(&h);
 	free(tok);
 }
@@ -496,6 +542,7 @@ int main(void)
 	private_net();
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, join_and_rejoin);
+	tcase_add_test(tc, removed_host_needs_token);
 	tcase_add_test(tc, wrong_secret_is_unverified);
 	tcase_add_test(tc, policy_names_rule);
 	tcase_add_test(tc, revoked_token_is_precise);
