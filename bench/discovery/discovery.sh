@@ -8,7 +8,9 @@
 # daemons until the manager lists N members up. Needs root.
 #
 #   bench/discovery/discovery.sh [N...]      default: 1 8 32
+#   STORE=etcd bench/discovery/discovery.sh  manager on etcd (etcd-server)
 set -u
+STORE=${STORE:-embedded}
 
 BUILD=${BUILD:-build}
 HVXD=$BUILD/hvxd
@@ -18,6 +20,7 @@ SW=${P}sw
 DIR=
 PIDS=()
 NS=()
+status=0
 
 cleanup() {
 	local p ns
@@ -58,37 +61,107 @@ add_node() {
 	ip -n "$ns" link set eth0 up
 }
 
-# Defaults everywhere but paths: the numbers are what an operator gets.
+# write_conf I ROLE RUN [KEY=VALUE...]: defaults everywhere but paths, so
+# the numbers are what an operator gets. No leading blanks: inih reads an
+# indented line as the continuation of the previous value.
 write_conf() {
-	local i=$1 role=$2 dir=$DIR/run$3/n$1
+	local i=$1 role=$2 dir=$DIR/run$3/n$1 kv
+	shift 3
 	mkdir -p "$dir"
-	cat > "$dir/hvxd.conf" <<-CONF
-	[daemon]
-	socket = $dir/sock
-	[cluster]
-	role = $role
-	name = node$i
-	state_dir = $dir/state
-	${4:-}
-	CONF
+	{
+		echo "[daemon]"
+		echo "socket = $dir/sock"
+		echo "[cluster]"
+		echo "role = $role"
+		echo "name = node$i"
+		echo "state_dir = $dir/state"
+		for kv in "$@"; do
+			echo "${kv%%=*} = ${kv#*=}"
+		done
+	} > "$dir/hvxd.conf"
+}
+
+# all_sockets RUN N: every host daemon of the run has bound its control
+# socket (a file test, no fork: polling must not slow what it measures).
+all_sockets() {
+	local i
+	for ((i = 1; i <= $2; i++)); do
+		[ -S "$DIR/run$1/n$i/sock" ] || return 1
+	done
 }
 
 [ $# -eq 0 ] && set -- 1 8 32
 MAXN=0
 for n in "$@"; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
 for ((i = 0; i <= MAXN; i++)); do add_node $i; done
+ETCD_CONF=()
+if [ "$STORE" = etcd ]; then
+	command -v etcd > /dev/null && command -v curl > /dev/null ||
+		{ echo "discovery bench: needs etcd and curl (Debian etcd-server, curl)" >&2; exit 4; }
+	E=$((MAXN + 1))
+	add_node $E
+	EADDR=10.78.$((E / 250)).$((E % 250 + 1))
+	ip netns exec "${P}n$E" etcd --name bench --data-dir "$DIR/etcd" \
+		--listen-client-urls "http://$EADDR:2379" --advertise-client-urls "http://$EADDR:2379" \
+		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster bench=http://127.0.0.1:2380 > "$DIR/etcd.log" 2>&1 &
+	PIDS+=($!)
+	ready=
+	for _ in $(seq 100); do
+		ip netns exec "${P}n$E" curl -sf -m 1 "http://$EADDR:2379/health" > /dev/null &&
+			{ ready=1; break; }
+		sleep 0.1
+	done
+	[ -n "$ready" ] || { echo "discovery bench: etcd did not start (see $DIR/etcd.log)" >&2; exit 1; }
+	ETCD_CONF=(store=etcd etcd_endpoints="http://$EADDR:2379")
+elif [ "$STORE" != embedded ]; then
+	echo "discovery bench: STORE is embedded or etcd, not '$STORE'" >&2
+	exit 2
+fi
+echo "# store: $STORE; $(nproc) CPUs; target: 32 hosts joined in < 2000 ms"
+echo "# floor_ms: the same N hvxd started in the same namespaces with the"
+echo "# cluster unit off (role none), until all N control sockets exist;"
+echo "# x_floor = wall_ms / floor_ms: what discovery, proof, TLS and join add."
 
-printf "%6s %10s %10s %12s %12s\n" hosts wall_ms joins/s "median_ms" "max_ms"
+printf "%6s %9s %9s %8s %9s %10s %7s\n" hosts wall_ms joins/s med_ms max_ms floor_ms x_floor
 for N in "$@"; do
 	run=$N
-	write_conf 0 manager $run
+
+	# Baseline first: bare daemon start-up in the N namespaces.
+	for ((i = 1; i <= N; i++)); do write_conf $i none "b$run"; done
+	bpids=()
+	t0=$(now_ms)
+	for ((i = 1; i <= N; i++)); do
+		ip netns exec "${P}n$i" "$HVXD" -c "$DIR/runb$run/n$i/hvxd.conf" \
+			> "$DIR/runb$run/n$i/log" 2>&1 &
+		bpids+=($!)
+		PIDS+=($!)
+	done
+	while ! all_sockets "b$run" "$N" && [ $(( $(now_ms) - t0 )) -lt 20000 ]; do
+		sleep 0.005
+	done
+	floor=$(( $(now_ms) - t0 ))
+	all_sockets "b$run" "$N" || floor=
+	{
+		for p in "${bpids[@]}"; do kill -9 "$p"; done
+		wait "${bpids[@]}"
+	} 2>/dev/null
+
+	if [ "$STORE" = etcd ]; then
+		write_conf 0 manager "$run" "${ETCD_CONF[@]}" etcd_prefix="/bench$run/"
+	else
+		write_conf 0 manager "$run"
+	fi
 	mdir=$DIR/run$run/n0
 	ip netns exec "${P}n0" "$HVXD" -c "$mdir/hvxd.conf" > "$mdir/log" 2>&1 &
 	PIDS+=($!)
 	mpid=$!
-	for _ in $(seq 100); do [ -S "$mdir/sock" ] && break; sleep 0.05; done
+	for _ in $(seq 100); do
+		"$HVXCTL" -S "$mdir/sock" cluster status 2>/dev/null | grep -q serving && break
+		sleep 0.05
+	done
 	tok=$("$HVXCTL" -S "$mdir/sock" cluster token create ttl 10m)
-	for ((i = 1; i <= N; i++)); do write_conf $i host $run "token = $tok"; done
+	for ((i = 1; i <= N; i++)); do write_conf $i host "$run" token="$tok"; done
 
 	hpids=()
 	t0=$(now_ms)
@@ -115,15 +188,21 @@ for N in "$@"; do
 	done | sort -n)
 	med=$(echo "$lat" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 	max=$(echo "$lat" | tail -1)
-	if [ "${up:-0}" -ge "$N" ]; then
-		printf "%6d %10d %10s %12s %12s\n" "$N" "$wall" \
+	if [ "${up:-0}" -ge "$N" ] && [ -n "$floor" ]; then
+		printf "%6d %9d %9s %8s %9s %10d %7s\n" "$N" "$wall" \
 			"$(awk -v n="$N" -v w="$wall" 'BEGIN { printf "%.1f", n * 1000 / w }')" \
-			"$med" "$max"
+			"$med" "$max" "$floor" \
+			"$(awk -v w="$wall" -v f="$floor" 'BEGIN { printf "%.2f", w / (f ? f : 1) }')"
+	elif [ -z "$floor" ]; then
+		printf "%6d %9s (baseline: not all %d daemons started in 20 s)\n" "$N" error "$N"
+		status=1
 	else
-		printf "%6d %10s (only %s of %d joined in 20 s)\n" "$N" timeout "${up:-0}" "$N"
+		printf "%6d %9s (only %s of %d joined in 20 s)\n" "$N" timeout "${up:-0}" "$N"
+		status=1
 	fi
 	{
 		for p in "${hpids[@]}" "$mpid"; do kill -9 "$p"; done
-		wait
+		wait "${hpids[@]}" "$mpid"
 	} 2>/dev/null
 done
+exit $status
