@@ -61,8 +61,10 @@ struct agent {
 	int freeze_fd, cap_fd;
 	uint32_t cap_us;
 	bool frozen;
-	/* pre-freeze disable value, bit per (cpu, state) */
-	unsigned char saved[CPU_MAX][PM_STATE_MAX];
+	/* per (cpu, state): the pre-freeze disable value, and whether it is
+	 * this agent's doing (1 by an earlier ENABLE) or someone else's */
+	bool saved[CPU_MAX][PM_STATE_MAX];
+	bool ours[CPU_MAX][PM_STATE_MAX], ours_before[CPU_MAX][PM_STATE_MAX];
 	bool have[CPU_MAX][PM_STATE_MAX];
 	struct pm_table table;		/* of the open round */
 	uint32_t acked;
@@ -237,7 +239,11 @@ static int snapshot(struct agent *a)
 	return 0;
 }
 
-/* want[i]: state i may be used (and was not disabled before the freeze). */
+/*
+ * @allowed[i]: the host honours state i. NULL restores the snapshot. A
+ * state someone else disabled stays disabled; one only this agent disabled
+ * follows the new set.
+ */
 static int apply_disable(struct agent *a, const bool *allowed)
 {
 	char p[512];
@@ -250,7 +256,14 @@ static int apply_disable(struct agent *a, const bool *allowed)
 
 			if (!a->have[cpu][i])
 				continue;
-			off = a->saved[cpu][i] || (allowed && !allowed[i]);
+			if (allowed) {
+				bool theirs = a->saved[cpu][i] && !a->ours[cpu][i];
+
+				off = theirs || !allowed[i];
+				a->ours[cpu][i] = off && !theirs;
+			} else {
+				off = a->saved[cpu][i];
+			}
 			state_path(a, p, sizeof(p), cpu, i, "disable");
 			ret = write_str(p, off ? "1" : "0");
 			if (ret && !err)
@@ -472,15 +485,15 @@ static void on_enable(struct agent *a, const struct pm_msg *m)
 	int ret, fd;
 
 	if (m->accepted & ~a->acked) {
+		rollback(a, "host enabled states the guest did not accept");
 		send_error(a, m->seq, EINVAL, "enable: set 0x%" PRIx32 " was not acked (0x%" PRIx32 ")",
 			   m->accepted, a->acked);
-		rollback(a, "host enabled states the guest did not accept");
 		return;
 	}
 	ret = read_states(a, &g);
 	if (ret) {
-		send_error(a, m->seq, -ret, "enable: reading cpuidle state: %s", strerror(-ret));
 		rollback(a, "cpuidle state unreadable");
+		send_error(a, m->seq, -ret, "enable: reading cpuidle state: %s", strerror(-ret));
 		return;
 	}
 	match(a, &a->table, &g, host_of);
@@ -493,17 +506,20 @@ static void on_enable(struct agent *a, const struct pm_msg *m)
 		if (h >= 0 && m->accepted & (1u << h) && a->table.cst[h].latency_us > cap)
 			cap = a->table.cst[h].latency_us;
 	}
+	memcpy(a->ours_before, a->ours, sizeof(a->ours));
 	ret = apply_disable(a, allowed);
 	if (ret) {
-		send_error(a, m->seq, -ret, "enable: writing cpuidle disable: %s", strerror(-ret));
+		memcpy(a->ours, a->ours_before, sizeof(a->ours));
 		rollback(a, "cpuidle disable unwritable");
+		send_error(a, m->seq, -ret, "enable: writing cpuidle disable: %s", strerror(-ret));
 		return;
 	}
 	/* The new cap is in place before the freeze goes: no gap. */
 	fd = qos_open(a, cap);
 	if (fd < 0) {
-		send_error(a, m->seq, -fd, "enable: %s: %s", a->qos_path, strerror(-fd));
+		memcpy(a->ours, a->ours_before, sizeof(a->ours));
 		rollback(a, "PM QoS unavailable");
+		send_error(a, m->seq, -fd, "enable: %s: %s", a->qos_path, strerror(-fd));
 		return;
 	}
 	if (a->cap_fd >= 0)
@@ -536,9 +552,9 @@ static void on_msg(struct agent *a, struct pm_msg *m)
 		return;
 	}
 	if (ret) {
-		send_error(a, m->seq, -ret, "%s out of order", pm_msg_type_name(m->type));
 		if (m->type == PM_MSG_TABLE || m->type == PM_MSG_ENABLE)
 			rollback(a, "host out of order");
+		send_error(a, m->seq, -ret, "%s out of order", pm_msg_type_name(m->type));
 		return;
 	}
 	switch (m->type) {
@@ -683,6 +699,8 @@ static void read_input(struct agent *a)
 		if (!ret)
 			return;
 		if (ret < 0) {
+			if (a->frozen)
+				rollback(a, "bad frame from the host");
 			send_error(a, 0, -ret, "bad frame from the host: %s", strerror(-ret));
 			disconnect(a, "bad frame from the host");
 			return;
@@ -718,9 +736,11 @@ static int run(struct agent *a)
 			int64_t left = a->deadline - now_ms();
 
 			if (left <= 0) {
-				send_error(a, a->round.seq, ETIMEDOUT, "no word from the host in %d ms",
-					   a->timeout_ms);
+				uint32_t seq = a->round.seq;
+
 				rollback(a, "timeout");
+				send_error(a, seq, ETIMEDOUT, "no word from the host in %d ms",
+					   a->timeout_ms);
 				continue;
 			}
 			timeout = left;
