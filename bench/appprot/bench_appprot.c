@@ -5,8 +5,8 @@
  * signature, expiry, version, VM, payload SHA-256, the decision back; the
  * launch excluded: the requests use op "verify"), against the floor set by
  * libcrypto alone: SHA-256 of the same payload bytes in memory plus the
- * Ed25519 verification of the same signed bytes.  Both run in this process's
- * run, on the same machine state, and the ratio is printed.
+ * Ed25519 verification of the same signed bytes.  Both run in this run, in
+ * interleaved rounds, and the median of the rounds' ratios is printed.
  *
  * It starts the real hvx-primary and hvxd from the build directory, in a
  * temporary directory, and stops them at the end.
@@ -200,6 +200,15 @@ static double e2e_rate(const struct sized *c, const char *addr, double secs)
 	return (double)n / (t - t0);
 }
 
+#define ROUNDS 7
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -215,7 +224,7 @@ int main(int argc, char **argv)
 	char path[256], addr[300], conf[2048], policy[512], hex[65];
 	char primary[256], hvxd[256], pconf[256], ppol[256], pstate[256], plisten[300];
 	uint8_t pub[APP_PUBKEY_LEN];
-	double secs = 2.0, worst = 0;
+	double secs = 4.0, worst = 0;
 	EVP_PKEY *key;
 	unsigned int i;
 	int opt;
@@ -230,7 +239,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (secs <= 0)
-		secs = 2.0;
+		secs = 4.0;
 	if (!mkdtemp(tdir))
 		die("mkdtemp");
 	atexit(cleanup);
@@ -276,21 +285,39 @@ int main(int argc, char **argv)
 	wait_for("guest/vm1.sock");
 	snprintf(addr, sizeof(addr), "unix:%s/guest/vm1.sock", tdir);
 
-	printf("%-8s %14s %14s %7s\n", "payload", "hvxd verif/s", "libcrypto/s", "ratio");
+	/*
+	 * The two are interleaved in short rounds and the ratio is the
+	 * median of the rounds' ratios: whatever else the machine runs
+	 * (builds, VMs) then weighs on both sides alike.
+	 */
+	printf("# %d rounds of %.2fs each side, interleaved; ratio = median of the rounds' libcrypto/hvxd\n",
+	       ROUNDS, secs / ROUNDS);
+	printf("%-8s %14s %14s %7s %7s %7s\n", "payload", "hvxd verif/s",
+	       "libcrypto/s", "ratio", "best", "worst");
 	for (i = 0; i < 2; i++) {
 		const struct sized *c = &cases[i];
-		double e2e, raw, ratio;
+		double e2e = 0, raw = 0, ratios[ROUNDS], ratio;
+		int r;
 
 		/* Warm both paths (page cache, connections) before measuring. */
 		e2e_rate(c, addr, secs / 10);
-		raw = raw_rate(c, key, secs);
-		e2e = e2e_rate(c, addr, secs);
-		ratio = raw / e2e;
+		raw_rate(c, key, secs / 10);
+		for (r = 0; r < ROUNDS; r++) {
+			double a = raw_rate(c, key, secs / ROUNDS);
+			double b = e2e_rate(c, addr, secs / ROUNDS);
+
+			raw += a / ROUNDS;
+			e2e += b / ROUNDS;
+			ratios[r] = a / b;
+		}
+		qsort(ratios, ROUNDS, sizeof(ratios[0]), cmp_double);
+		ratio = ratios[ROUNDS / 2];
 		if (ratio > worst)
 			worst = ratio;
-		printf("%-8s %14.1f %14.1f %6.2fx\n", c->label, e2e, raw, ratio);
+		printf("%-8s %14.1f %14.1f %6.2fx %6.2fx %6.2fx\n", c->label, e2e,
+		       raw, ratio, ratios[0], ratios[ROUNDS - 1]);
 	}
-	printf("target: within 2x of libcrypto: %s (worst %.2fx)\n",
+	printf("target: within 2x of libcrypto: %s (worst median %.2fx)\n",
 	       worst <= 2.0 ? "met" : "MISSED", worst);
 	for (i = 0; i < 2; i++) {
 		free(cases[i].bytes);
