@@ -18,6 +18,7 @@ static const struct hvxctl_object *const objects[] = {
 	&hvxctl_cluster,
 	&hvxctl_iommu,
 	&hvxctl_pm,
+	&hvxctl_poll,
 };
 
 #define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))

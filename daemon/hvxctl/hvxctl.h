@@ -55,6 +55,7 @@ extern const struct hvxctl_object hvxctl_ept;
 extern const struct hvxctl_object hvxctl_cluster;
 extern const struct hvxctl_object hvxctl_iommu;
 extern const struct hvxctl_object hvxctl_pm;
+extern const struct hvxctl_object hvxctl_poll;
 
 /* "hvxctl: WHAT: MESSAGE: strerror(err)" on stderr; returns 1. */
 int hvxctl_fail(struct hvxctl *c, int err, const char *fmt, ...)
