@@ -11,3 +11,11 @@ $(BUILD)/tests/iommu/test_iommu_xlat.o: USER_CFLAGS += $(CHECK_CFLAGS) -Ikmod/io
 $(BUILD)/tests/iommu/test_iommu_xlat: $(BUILD)/tests/iommu/test_iommu_xlat.o $(IOMMU_XLAT_OBJ)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
+# In-VM tests: one C program (netlink through lib/, VMs through the
+# hvx_core test helpers) and shell scripts around hvxctl.
+TEST_BINS += $(BUILD)/tests/vm_iommu
+
+$(BUILD)/tests/vm_iommu: $(BUILD)/tests/iommu/vm_iommu.o \
+		$(BUILD)/tests/core/hvx_test.o $(LIBHVX)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBHVX) $(PKG_LIBS) -lpthread
