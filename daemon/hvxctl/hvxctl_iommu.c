@@ -55,8 +55,10 @@ static int parse_id(struct hvxctl *c, const char *s, uint32_t type,
 	int len = 0;
 
 	if (type == HVX_IOMMU_MAP_DEVICE && strchr(s, ':')) {
-		if (sscanf(s, "%2x:%2x.%1u%n", &bus, &dev, &fn, &len) != 3 ||
-		    s[len] || dev > 31 || fn > 7)
+		/* sscanf's %x would take a sign or blanks: digits only. */
+		if (s[strspn(s, "0123456789abcdefABCDEF:.")] ||
+		    sscanf(s, "%2x:%2x.%1u%n", &bus, &dev, &fn, &len) != 3 ||
+		    s[len] || bus > 0xff || dev > 31 || fn > 7)
 			return hvxctl_usage(c, "invalid %s \"%s\" (BB:DD.F or a number)",
 					    what, s);
 		*id = bus << 8 | dev << 3 | fn;

@@ -66,7 +66,7 @@ new_vm() {
 if ! [ -e /dev/hvx_iommu ] || ! $HVXCTL iommu stats >/dev/null 2>&1; then
 	skip_all "hvx_iommu is not loaded"
 fi
-tap_plan 24
+tap_plan 25
 
 a=$(new_vm cli-iommu-a) && b=$(new_vm cli-iommu-b)
 vms+=("$a" "$b")
@@ -114,6 +114,7 @@ fails 1 "Guest device ID is not mapped" "unmap of an unmapped device" \
 fails 1 "No VM with this id" "map add for no VM" -- iommu map add 999999 domain 1 2
 fails 2 "invalid host ID" "host ID beyond 16 bits" -- iommu map add "$a" domain 1 0x10000
 fails 2 "invalid guest ID" "device 32 in a BDF" -- iommu map add "$a" device 00:20.0 1
+fails 2 "invalid guest ID" "a sign in a BDF" -- iommu map add "$a" device -1:00.0 1
 fails 2 "invalid map type" "unknown map type" -- iommu map add "$a" bus 1 2
 fails 2 "unknown verb" "unknown map verb" -- iommu map frob
 jis "sorted((m['type'], m['guest_id'], m['host_id']) for m in j)" \
