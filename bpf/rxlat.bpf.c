@@ -155,6 +155,13 @@ int BPF_PROG(rxlat_udp, struct sock *sk, struct sk_buff *skb, int len)
 	return record(skb);
 }
 
+/* For kernels without BPF trampolines; rxlat.c loads one of the two. */
+SEC("kprobe/skb_consume_udp")
+int BPF_KPROBE(rxlat_udp_kprobe, struct sock *sk, struct sk_buff *skb)
+{
+	return record(skb);
+}
+
 /* A dropped skb's address may come back before the LRU evicts its stamp. */
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(rxlat_drop, struct sk_buff *skb, void *location,

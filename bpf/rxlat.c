@@ -207,6 +207,29 @@ static int print_hist(const struct rxlat_hist *h)
 	return err;
 }
 
+static struct rxlat_bpf *start(int ifindex, __u32 netns, bool fentry, int *err)
+{
+	struct rxlat_bpf *obj = rxlat_bpf__open();
+
+	if (!obj) {
+		*err = -errno;
+		return NULL;
+	}
+	obj->rodata->targ_ifindex = ifindex;
+	obj->rodata->targ_netns = netns;
+	obj->rodata->targ_ms = env.ms;
+	bpf_program__set_autoload(obj->progs.rxlat_udp, fentry);
+	bpf_program__set_autoload(obj->progs.rxlat_udp_kprobe, !fentry);
+	*err = rxlat_bpf__load(obj);
+	if (!*err)
+		*err = rxlat_bpf__attach(obj);
+	if (*err) {
+		rxlat_bpf__destroy(obj);
+		return NULL;
+	}
+	return obj;
+}
+
 int main(int argc, char **argv)
 {
 	struct rxlat_bpf *obj = NULL;
@@ -238,31 +261,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	obj = rxlat_bpf__open();
+	/* fentry is cheaper; a kprobe stands in where trampolines are missing. */
+	obj = start(env.ifindex, netns, true, &err);
+	if (!obj)
+		obj = start(env.ifindex, netns, false, &err);
 	if (!obj) {
-		fprintf(stderr, "rxlat: cannot open the BPF object: %s\n",
-			strerror(errno));
-		return 1;
-	}
-	obj->rodata->targ_ifindex = env.ifindex;
-	obj->rodata->targ_netns = netns;
-	obj->rodata->targ_ms = env.ms;
-
-	err = rxlat_bpf__load(obj);
-	if (err) {
-		fprintf(stderr, "rxlat: cannot load the BPF programs: %s%s\n",
+		fprintf(stderr, "rxlat: cannot load and attach the BPF programs: %s%s\n",
 			strerror(-err), err == -EPERM ?
 			" (needs CAP_BPF and CAP_PERFMON, and BPF not blocked by a sandbox)" :
 			" (-v shows the verifier's log)");
-		goto out;
+		return 1;
 	}
-	err = rxlat_bpf__attach(obj);
-	if (err) {
-		fprintf(stderr, "rxlat: cannot attach the BPF programs: %s\n",
-			strerror(-err));
-		goto out;
-	}
-
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	/* On stderr: stdout carries only histograms (or JSON). */
