@@ -25,3 +25,5 @@ endif
 
 install-user:: $(PM_AGENT)
 	install -D -m 0755 $(PM_AGENT) $(DESTDIR)$(PREFIX)/sbin/hvx-guest-agent
+	install -D -m 0644 Documentation/man/hvx-guest-agent.8 \
+		$(DESTDIR)$(MANDIR)/man8/hvx-guest-agent.8

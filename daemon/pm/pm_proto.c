@@ -240,7 +240,7 @@ static ssize_t encode_set(void *buf, size_t size, uint8_t type, uint32_t seq,
 {
 	struct wr w = { buf, size, 0 };
 
-	if (!accepted || (PM_CST_MAX < 32 && accepted >> PM_CST_MAX))
+	if (!accepted || accepted >> PM_CST_MAX)
 		return -EINVAL;
 	hdr(&w, type, seq);
 	put32(&w, accepted);
@@ -400,7 +400,7 @@ static int decode_payload(struct rd *r, struct pm_msg *m)
 	case PM_MSG_ACK:
 	case PM_MSG_ENABLE:
 		m->accepted = get32(r);
-		if (!m->accepted || (PM_CST_MAX < 32 && m->accepted >> PM_CST_MAX))
+		if (!m->accepted || m->accepted >> PM_CST_MAX)
 			r->bad = true;
 		break;
 	case PM_MSG_NAK:
