@@ -135,9 +135,13 @@ static void hvx_poll_sleep(struct hvx_poll_dev *pd, u32 state, bool idle)
 		WRITE_ONCE(pd->idle_wait, true);
 	/* Pairs with the barrier in hvx_poll_kick(): see kick, or be woken. */
 	smp_mb();
-	if (!kthread_should_stop() && !READ_ONCE(pd->kick) &&
-	    (idle || !READ_ONCE(pd->up)))
-		schedule();
+	if (!kthread_should_stop() && !READ_ONCE(pd->kick)) {
+		if (idle || !READ_ONCE(pd->up))
+			schedule();
+		else
+			/* Up with no NAPI to poll (channels changing): recheck. */
+			schedule_timeout(HZ);
+	}
 	__set_current_state(TASK_RUNNING);
 	if (idle && !READ_ONCE(pd->idle_wait))
 		WRITE_ONCE(pd->wakeups, pd->wakeups + 1);
