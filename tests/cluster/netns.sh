@@ -154,8 +154,7 @@ m = [m for m in json.load(sys.stdin) if m["hostname"] == "node8"]
 sys.exit(0 if m and m[0]["address"].startswith("fe80::") else 1)'
 }
 check "and the manager records its link-local address" v6_member
-ctl 1 -j cluster members | python3 -c 'import json,sys
-for m in json.load(sys.stdin): print("# %s %s %s %s" % (m["hostname"], m["address"], m["state"], m["host_id"]))'
-
+echo "# hvxctl cluster members -j:"
+ctl 1 -j cluster members | sed 's/^/# /'
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]
