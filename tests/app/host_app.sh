@@ -104,6 +104,7 @@ expect() { # DESC WANT VM OP MANIFEST PAYLOAD
 	got=$(reason "$out")
 	if [ "$got" = "$2" ]; then
 		ok "$1: $2"
+		echo "#   $out"
 	else
 		nok "$1: want $2, got ${got:-nothing} ($out)"
 	fi
