@@ -189,6 +189,7 @@ for N in "$@"; do
 	med=$(echo "$lat" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 	max=$(echo "$lat" | tail -1)
 	if [ "${up:-0}" -ge "$N" ] && [ -n "$floor" ]; then
+		[ "$N" = 32 ] && wall32=$wall
 		printf "%6d %9d %9s %8s %9s %10d %7s\n" "$N" "$wall" \
 			"$(awk -v n="$N" -v w="$wall" 'BEGIN { printf "%.1f", n * 1000 / w }')" \
 			"$med" "$max" "$floor" \
@@ -205,4 +206,8 @@ for N in "$@"; do
 		wait "${hpids[@]}" "$mpid"
 	} 2>/dev/null
 done
+if [ -n "${wall32:-}" ]; then
+	[ "$wall32" -lt 2000 ] && verdict=met || { verdict=MISSED; status=1; }
+	echo "target: 32 hosts joined with verified trust in < 2000 ms: $verdict ($wall32 ms)"
+fi
 exit $status
