@@ -104,8 +104,31 @@ static void text_created(struct json_object *t)
 	printf("%s\n", hvx_json_text(t, "token", "?"));
 }
 
+/*
+ * "hvxctl cluster members -j" as scripts and the docs write it: the
+ * output options are taken after the verb too, where no argument of
+ * these verbs can start with a dash.
+ */
+static int output_opts(struct hvxctl *c, int argc, char **argv)
+{
+	int n = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			c->json = true;
+		} else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--pretty")) {
+			c->json = true;
+			c->style = HVX_JSON_PRETTY;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	return n;
+}
+
 static int cluster_status(struct hvxctl *c, int argc, char **argv)
 {
+	argc = output_opts(c, argc, argv);
 	if (argc)
 		return hvxctl_usage(c, "unexpected argument \"%s\"", argv[0]);
 	return call(c, "cluster.status", NULL, text_status);
@@ -113,6 +136,7 @@ static int cluster_status(struct hvxctl *c, int argc, char **argv)
 
 static int cluster_members(struct hvxctl *c, int argc, char **argv)
 {
+	argc = output_opts(c, argc, argv);
 	if (argc)
 		return hvxctl_usage(c, "unexpected argument \"%s\"", argv[0]);
 	return call(c, "cluster.members", NULL, text_members);
@@ -142,6 +166,10 @@ static int cluster_token(struct hvxctl *c, int argc, char **argv)
 {
 	struct json_object *p;
 
+	if (argc && !strcmp(argv[0], "list"))
+		argc = 1 + output_opts(c, argc - 1, argv + 1);
+	else if (argc && argv[0][0] == '-')
+		argc = output_opts(c, argc, argv);
 	if (!argc || !strcmp(argv[0], "list")) {
 		if (argc > 1)
 			return hvxctl_usage(c, "unexpected argument \"%s\"", argv[1]);

@@ -155,6 +155,6 @@ sys.exit(0 if m and m[0]["address"].startswith("fe80::") else 1)'
 }
 check "and the manager records its link-local address" v6_member
 echo "# hvxctl cluster members -j:"
-ctl 1 -j cluster members | sed 's/^/# /'
+ctl 1 cluster members -j | sed 's/^/# /'
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]
