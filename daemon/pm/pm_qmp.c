@@ -32,7 +32,9 @@ struct pm_qmp {
 	uint64_t retry_usec;
 	char *in;
 	size_t in_len;
-	bool greeted, caps_done, completed;
+	bool greeted, caps_done;
+	/* Incoming migration: QEMU emits RESUME before MIGRATION completed. */
+	bool migrating, completed, resumed;
 	char migration[32];
 	char error[160];
 };
@@ -88,6 +90,7 @@ static void drop(struct pm_qmp *q, const char *fmt, ...)
 	q->fd = -1;
 	q->in_len = 0;
 	q->greeted = q->caps_done = false;
+	q->migrating = q->completed = q->resumed = false;
 	set_state(q, PM_QMP_CONNECTING);
 	sd_event_now(q->ev, CLOCK_MONOTONIC, &t);
 	q->retry_usec = q->retry_usec ? q->retry_usec * 2 : RETRY_MIN_USEC;
@@ -125,6 +128,11 @@ static uint64_t event_time(struct json_object *msg)
 	       json_object_get_int64(us);
 }
 
+/*
+ * On the destination, QEMU starts the guest (RESUME) and only then reports
+ * MIGRATION completed; report the incoming migration once both are seen,
+ * in either order. A RESUME outside a migration (cont after stop) is plain.
+ */
 static void on_event(struct pm_qmp *q, const char *name, struct json_object *msg)
 {
 	struct json_object *data, *st;
@@ -137,13 +145,29 @@ static void on_event(struct pm_qmp *q, const char *name, struct json_object *msg
 		    json_object_object_get_ex(data, "status", &st))
 			status = json_object_get_string(st);
 		snprintf(q->migration, sizeof(q->migration), "%s", status);
-		if (!strcmp(status, "completed"))
-			q->completed = true;
 		if (q->ops->migration)
 			q->ops->migration(q, q->migration, t, q->userdata);
+		if (!strcmp(status, "completed")) {
+			q->migrating = false;
+			if (q->resumed) {
+				q->resumed = false;
+				if (q->ops->resume)
+					q->ops->resume(q, true, t, q->userdata);
+			} else {
+				q->completed = true;
+			}
+		} else if (!strcmp(status, "failed") || !strcmp(status, "cancelled")) {
+			q->migrating = q->resumed = q->completed = false;
+		} else {
+			q->migrating = true;
+		}
 	} else if (!strcmp(name, "RESUME")) {
 		bool incoming = q->completed;
 
+		if (q->migrating) {
+			q->resumed = true;
+			return;
+		}
 		q->completed = false;
 		if (q->ops->resume)
 			q->ops->resume(q, incoming, t, q->userdata);

@@ -104,6 +104,7 @@ struct hvm {
 	struct json_object *guest;
 	struct hvxd_call *waiter;	/* pm.negotiate waiting for the end */
 	struct hvxd_call *reporter;	/* pm.report waiting for a REPORT */
+	bool negotiate_on_connect;	/* an incoming migration ended */
 	sd_event_source *report_timer;
 };
 
@@ -284,8 +285,16 @@ static int agent_io(sd_event_source *s, int fd, uint32_t revents, void *userdata
 		h->agent_err[0] = '\0';
 		hvxd_log_vm(LOG_INFO, UNIT, 0, h->name, "agent channel connected");
 		len = pm_msg_encode_hello(hello, sizeof(hello), 0);
-		if (len < 0 || agent_queue(h, hello, len) < 0)
+		if (len < 0 || agent_queue(h, hello, len) < 0) {
 			agent_close(h, "cannot queue HELLO");
+			return 0;
+		}
+		if (h->negotiate_on_connect) {
+			h->negotiate_on_connect = false;
+			hvxd_log_vm(LOG_INFO, UNIT, 0, h->name,
+				    "resumed after an incoming migration: negotiating");
+			pm_vm_negotiate(h->vm, PM_TRIGGER_MIGRATION);
+		}
 		return 0;
 	}
 	if (revents & EPOLLOUT && agent_flush(h) < 0) {
@@ -477,18 +486,29 @@ static void qmp_migration(struct pm_qmp *q, const char *status, uint64_t t, void
 	}
 }
 
+/*
+ * The guest runs on this host now. A channel opened while QEMU was still
+ * waiting for the migration does not carry data to the migrated port
+ * (QEMU 7.2 never reads it again), so reconnect it, and negotiate as soon
+ * as it is up.
+ */
 static void qmp_resume(struct pm_qmp *q, bool incoming, uint64_t t, void *ud)
 {
 	struct hvm *h = ud;
-	int ret;
 
 	if (!incoming || !h->u->conf.auto_negotiate)
 		return;
-	hvxd_log_vm(LOG_INFO, UNIT, 0, h->name,
-		    "resumed after an incoming migration: negotiating");
-	ret = pm_vm_negotiate(h->vm, PM_TRIGGER_MIGRATION);
-	if (ret == -EBUSY)
+	if (pm_vm_busy(h->vm)) {
 		hvxd_log_vm(LOG_NOTICE, UNIT, 0, h->name, "a negotiation is already running");
+		return;
+	}
+	h->negotiate_on_connect = true;
+	if (h->astate != AGENT_DOWN) {
+		agent_close(h, "reconnecting after the incoming migration");
+		sd_event_source_set_enabled(h->retry, SD_EVENT_OFF);
+		h->retry_usec = 0;
+		agent_connect(h);
+	}
 }
 
 static void qmp_state(struct pm_qmp *q, enum pm_qmp_state s, const char *err, void *ud)

@@ -161,6 +161,32 @@ START_TEST(incoming_migration)
 }
 END_TEST
 
+/* QEMU's own order on the destination: RESUME, then MIGRATION completed. */
+START_TEST(incoming_resume_first)
+{
+	struct pm_qmp *q;
+
+	ck_assert_int_eq(pm_qmp_new(&q, ev, path, &ops, NULL), 0);
+	handshake(q);
+	say("{\"event\": \"MIGRATION\", \"data\": {\"status\": \"active\"}}\r\n"
+	    "{\"event\": \"RESUME\"}\r\n");
+	pump(20);
+	ck_assert_int_eq(seen.resumes, 0);
+	say("{\"event\": \"MIGRATION\", \"data\": {\"status\": \"completed\"}}\r\n");
+	pump(20);
+	ck_assert_int_eq(seen.resumes, 1);
+	ck_assert_int_eq(seen.incoming, 1);
+	/* A failed migration followed by a RESUME is no incoming one. */
+	say("{\"event\": \"MIGRATION\", \"data\": {\"status\": \"active\"}}\r\n"
+	    "{\"event\": \"MIGRATION\", \"data\": {\"status\": \"failed\"}}\r\n"
+	    "{\"event\": \"RESUME\"}\r\n");
+	pump(20);
+	ck_assert_int_eq(seen.resumes, 2);
+	ck_assert_int_eq(seen.incoming, 1);
+	pm_qmp_free(q);
+}
+END_TEST
+
 START_TEST(not_qmp)
 {
 	struct pm_qmp *q;
@@ -297,6 +323,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, incoming_migration);
+	tcase_add_test(tc, incoming_resume_first);
 	tcase_add_test(tc, not_qmp);
 	tcase_add_test(tc, garbage);
 	tcase_add_test(tc, capability_refused);
