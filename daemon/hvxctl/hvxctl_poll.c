@@ -176,24 +176,34 @@ static int parse_dev(struct hvxctl *c, const char *s, uint32_t *ifindex)
 	return 0;
 }
 
+/* Tunables given on the command line, parsed before any netlink traffic. */
+struct tunables {
+	int n;
+	struct {
+		int attr;
+		uint32_t v;
+	} t[16];
+};
+
 /*
- * KEY VALUE pairs of attach and set, into @msg; "--key" is accepted as in
+ * KEY VALUE pairs of attach and set; "--key" is accepted as in
  * hvxctl poll attach eth0 --cpu 1 --mode busy. Returns 0 or an exit code.
  */
-static int put_tunables(struct hvxctl *c, struct nl_msg *msg, int argc,
-			char **argv, int *n)
+static int parse_tunables(struct hvxctl *c, int argc, char **argv,
+			  struct tunables *tu)
 {
+	static const char *const onoff[] = { "off", "on" };
 	uint32_t v;
-	int ret;
+	int ret, attr;
 
-	*n = 0;
 	for (int i = 0; i < argc; i += 2) {
 		const char *key = argv[i] + (strncmp(argv[i], "--", 2) ? 0 : 2);
 		const char *val = argv[i + 1];
-		int attr;
 
 		if (i + 1 >= argc)
 			return hvxctl_usage(c, "\"%s\" needs a value", key);
+		if ((size_t)tu->n == N(tu->t))
+			return hvxctl_usage(c, "too many options");
 		if (!strcmp(key, "cpu")) {
 			attr = HVX_POLL_A_CPU;
 			ret = hvxctl_parse_u32(c, val, "cpu", &v);
@@ -212,24 +222,29 @@ static int put_tunables(struct hvxctl *c, struct nl_msg *msg, int argc,
 			attr = HVX_POLL_A_IDLE_US;
 			ret = hvxctl_parse_u32(c, val, "idle-us", &v);
 		} else if (!strcmp(key, "prefer-busy-poll")) {
-			static const char *const onoff[] = { "off", "on" };
-
+			attr = HVX_POLL_A_PREFER_BUSY_POLL;
 			ret = parse_name(c, val, "prefer-busy-poll (on, off)",
 					 onoff, N(onoff), &v);
-			if (ret)
-				return ret;
-			if (nla_put_u8(msg, HVX_POLL_A_PREFER_BUSY_POLL, v) < 0)
-				return hvxctl_fail(c, -EMSGSIZE, "building request");
-			++*n;
-			continue;
 		} else {
 			return hvxctl_usage(c, "unknown option \"%s\"", argv[i]);
 		}
 		if (ret)
 			return ret;
-		if (nla_put_u32(msg, attr, v) < 0)
-			return hvxctl_fail(c, -EMSGSIZE, "building request");
-		++*n;
+		tu->t[tu->n].attr = attr;
+		tu->t[tu->n++].v = v;
+	}
+	return 0;
+}
+
+static int put_tunables(struct nl_msg *msg, const struct tunables *tu)
+{
+	for (int i = 0; i < tu->n; i++) {
+		int ret = tu->t[i].attr == HVX_POLL_A_PREFER_BUSY_POLL ?
+			  nla_put_u8(msg, tu->t[i].attr, tu->t[i].v) :
+			  nla_put_u32(msg, tu->t[i].attr, tu->t[i].v);
+
+		if (ret < 0)
+			return -EMSGSIZE;
 	}
 	return 0;
 }
@@ -245,10 +260,11 @@ static int run(struct hvxctl *c, enum verb verb, int argc, char **argv)
 		[SHOW] = HVX_POLL_CMD_GET,
 	};
 	struct json_object *arr = NULL;
+	struct tunables tu = { 0 };
 	uint32_t ifindex = 0;
 	struct nl_msg *msg;
 	struct hvx_nl *nl;
-	int ret, n;
+	int ret;
 
 	if (verb != SHOW && !argc)
 		return hvxctl_usage(c, "need a device name");
@@ -256,6 +272,13 @@ static int run(struct hvxctl *c, enum verb verb, int argc, char **argv)
 		return hvxctl_usage(c, "unexpected argument \"%s\"", argv[1]);
 	if (verb == DETACH && argc > 1)
 		return hvxctl_usage(c, "unexpected argument \"%s\"", argv[1]);
+	if (verb == ATTACH || verb == SET) {
+		ret = parse_tunables(c, argc - 1, argv + 1, &tu);
+		if (!ret && verb == SET && !tu.n)
+			ret = hvxctl_usage(c, "nothing to set");
+		if (ret)
+			return ret;
+	}
 	if (argc) {
 		ret = parse_dev(c, argv[0], &ifindex);
 		if (ret)
@@ -265,19 +288,11 @@ static int run(struct hvxctl *c, enum verb verb, int argc, char **argv)
 	if (ret)
 		return ret;
 	msg = hvx_nl_msg(nl, cmds[verb], verb == SHOW && !argc ? NLM_F_DUMP : 0);
-	if (!msg || (ifindex && nla_put_u32(msg, HVX_POLL_A_IFINDEX, ifindex) < 0)) {
+	if (!msg || (ifindex && nla_put_u32(msg, HVX_POLL_A_IFINDEX, ifindex) < 0) ||
+	    put_tunables(msg, &tu)) {
 		nlmsg_free(msg);
 		ret = hvxctl_fail(c, -EMSGSIZE, "building request");
 		goto out;
-	}
-	if (verb == ATTACH || verb == SET) {
-		ret = put_tunables(c, msg, argc - 1, argv + 1, &n);
-		if (!ret && verb == SET && !n)
-			ret = hvxctl_usage(c, "nothing to set");
-		if (ret) {
-			nlmsg_free(msg);
-			goto out;
-		}
 	}
 	if (verb == SHOW) {
 		arr = json_object_new_array();

@@ -56,13 +56,15 @@ pa sockperf server -i 192.0.2.1 -p 11111 >/dev/null 2>&1 &
 SP_PIDS+=($!)
 sleep 1
 
-# expect_fail DESC EXIT REGEX CMD...: exit code and one-line message
+# expect_fail DESC EXIT REGEX CMD...: exit code, and a first line of
+# stderr naming the object and matching REGEX (usage errors add a hint).
 expect_fail() {
 	local desc=$1 want=$2 re=$3 out rc
 	shift 3
 	out=$("$@" 2>&1 >/dev/null)
 	rc=$?
-	if [ "$rc" = "$want" ] && [[ $out =~ $re ]] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then
+	out=${out%%$'\n'*}
+	if [ "$rc" = "$want" ] && [[ $out =~ ^hvxctl:\ poll ]] && [[ $out =~ $re ]]; then
 		ok "$desc"
 	else
 		echo "# exit $rc, stderr: $out"
