@@ -14,3 +14,8 @@ $(BUILD)/tests/pm/test_pm_qmp.o: USER_CFLAGS += $(CHECK_CFLAGS) -Idaemon/pm
 $(BUILD)/tests/pm/test_pm_qmp: $(BUILD)/tests/pm/test_pm_qmp.o \
 		$(BUILD)/daemon/pm/pm_qmp.o $(BUILD)/lib/libhvx.a
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# Real QEMU live migration with hvxd and hvx-guest-agent (under the VM
+# lock, about a minute); skips without QEMU, iasl or a 6.1 kernel image.
+HOST_TESTS += tests/pm/host_pm_migrate.sh
+check-unit: $(BUILD)/hvxd $(BUILD)/hvxctl $(BUILD)/hvx-guest-agent-static
