@@ -191,15 +191,12 @@ static struct hvx_vm *hvx_nl_get_vm(struct genl_info *info)
 }
 
 /* The caller holds one reference on vm. */
-static int hvx_nl_reply_vm(struct sk_buff *skb, struct genl_info *info,
-			   struct hvx_vm *vm, u8 cmd)
+/* Fills and sends a reply allocated by the caller; consumes msg. */
+static int hvx_nl_send_vm(struct sk_buff *msg, struct sk_buff *skb,
+			  struct genl_info *info, struct hvx_vm *vm, u8 cmd)
 {
 	bool priv = netlink_capable(skb, CAP_NET_ADMIN);
-	struct sk_buff *msg;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	if (!hvx_nl_fill_vm(msg, vm, info->snd_portid, info->snd_seq, 0, cmd,
 			    priv, 1)) {
 		nlmsg_free(msg);
@@ -208,10 +205,21 @@ static int hvx_nl_reply_vm(struct sk_buff *skb, struct genl_info *info,
 	return genlmsg_reply(msg, info);
 }
 
+static int hvx_nl_reply_vm(struct sk_buff *skb, struct genl_info *info,
+			   struct hvx_vm *vm, u8 cmd)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!msg)
+		return -ENOMEM;
+	return hvx_nl_send_vm(msg, skb, info, vm, cmd);
+}
+
 static int hvx_nl_vm_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *name = info->attrs[HVX_A_VM_NAME];
 	struct nlattr *flags = info->attrs[HVX_A_VM_FLAGS];
+	struct sk_buff *msg;
 	struct hvx_vm *vm;
 	int ret;
 
@@ -225,8 +233,17 @@ static int hvx_nl_vm_new(struct sk_buff *skb, struct genl_info *info)
 		return -EOPNOTSUPP;
 	}
 
+	/*
+	 * The reply first: once the VM exists and is announced, a request
+	 * answered with -ENOMEM would leave the caller believing it was not
+	 * created.
+	 */
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
 	vm = hvx_vm_create(nla_data(name));
 	if (IS_ERR(vm)) {
+		nlmsg_free(msg);
 		ret = PTR_ERR(vm);
 		if (ret == -EEXIST)
 			NL_SET_ERR_MSG_ATTR(info->extack, name,
@@ -236,10 +253,11 @@ static int hvx_nl_vm_new(struct sk_buff *skb, struct genl_info *info)
 		return ret;
 	}
 	/*
-	 * The VM exists now even if the reply cannot be sent; the caller
-	 * learns its id from the event or a dump.
+	 * Only a full receive queue can keep the reply from the caller now;
+	 * the VM exists then all the same, and the event or a dump gives its
+	 * id.
 	 */
-	ret = hvx_nl_reply_vm(skb, info, vm, HVX_CMD_VM_NEW);
+	ret = hvx_nl_send_vm(msg, skb, info, vm, HVX_CMD_VM_NEW);
 	hvx_vm_put(vm);
 	return ret;
 }
