@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -74,6 +75,14 @@ struct pm_unit {
 	struct pm_engine *engine;
 	struct pm_table table;
 	sd_event_source *watch;
+	/*
+	 * Agent channels live on their own epoll set, drained in batches from
+	 * one loop source: sd-event re-polls every ready fd before each single
+	 * dispatch, which costs O(ready) per message with a thousand VMs
+	 * negotiating at once.
+	 */
+	int epfd;
+	sd_event_source *ep_src;
 	struct hvm *vms;
 	uint64_t migrations;
 };
@@ -88,8 +97,9 @@ struct hvm {
 	/* agent */
 	bool has_agent;
 	int fd;
+	uint32_t events;		/* registered on u->epfd, 0: none */
 	enum agent_state astate;
-	sd_event_source *io, *retry;
+	sd_event_source *retry;
 	uint64_t retry_usec;
 	unsigned char in[AGENT_IN_MAX];
 	size_t in_len;
@@ -146,10 +156,11 @@ static void agent_close(struct hvm *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(h->agent_err, sizeof(h->agent_err), fmt, ap);
 	va_end(ap);
-	h->io = sd_event_source_disable_unref(h->io);
+	/* Closing the fd takes it out of the epoll set. */
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
+	h->events = 0;
 	h->in_len = h->out_len = 0;
 	h->astate = AGENT_DOWN;
 	if (h->vm)
@@ -173,8 +184,13 @@ static void agent_close(struct hvm *h, const char *fmt, ...)
 
 static void agent_update(struct hvm *h)
 {
-	if (h->io)
-		sd_event_source_set_io_events(h->io, EPOLLIN | (h->out_len ? EPOLLOUT : 0));
+	uint32_t ev = EPOLLIN | (h->out_len ? EPOLLOUT : 0);
+	struct epoll_event e = { .events = ev, .data.ptr = h };
+
+	if (h->fd < 0 || h->astate != AGENT_UP || ev == h->events)
+		return;
+	if (epoll_ctl(h->u->epfd, EPOLL_CTL_MOD, h->fd, &e) == 0)
+		h->events = ev;
 }
 
 static int agent_flush(struct hvm *h)
@@ -263,9 +279,9 @@ static void on_guest_msg(struct hvm *h, const struct pm_msg *m)
 		    pm_msg_type_name(m->type));
 }
 
-static int agent_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void agent_io(struct hvm *h, uint32_t revents)
 {
-	struct hvm *h = userdata;
+	int fd = h->fd;
 	ssize_t n;
 
 	if (h->astate == AGENT_CONNECTING) {
@@ -275,7 +291,7 @@ static int agent_io(sd_event_source *s, int fd, uint32_t revents, void *userdata
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
 		if (err) {
 			agent_close(h, "connect: %s", strerror(err));
-			return 0;
+			return;
 		}
 		unsigned char hello[PM_MSG_MAX];
 		ssize_t len;
@@ -287,7 +303,7 @@ static int agent_io(sd_event_source *s, int fd, uint32_t revents, void *userdata
 		len = pm_msg_encode_hello(hello, sizeof(hello), 0);
 		if (len < 0 || agent_queue(h, hello, len) < 0) {
 			agent_close(h, "cannot queue HELLO");
-			return 0;
+			return;
 		}
 		if (h->negotiate_on_connect) {
 			h->negotiate_on_connect = false;
@@ -295,21 +311,21 @@ static int agent_io(sd_event_source *s, int fd, uint32_t revents, void *userdata
 				    "resumed after an incoming migration: negotiating");
 			pm_vm_negotiate(h->vm, PM_TRIGGER_MIGRATION);
 		}
-		return 0;
+		return;
 	}
 	if (revents & EPOLLOUT && agent_flush(h) < 0) {
 		agent_close(h, "send: %m");
-		return 0;
+		return;
 	}
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		n = recv(fd, h->in + h->in_len, sizeof(h->in) - h->in_len, MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			agent_close(h, "recv: %m");
-			return 0;
+			return;
 		}
 		if (!n) {
 			agent_close(h, "QEMU closed the agent channel");
-			return 0;
+			return;
 		}
 		if (n > 0)
 			h->in_len += n;
@@ -323,23 +339,24 @@ static int agent_io(sd_event_source *s, int fd, uint32_t revents, void *userdata
 			if (ret < 0) {
 				/* A broken frame cannot be resynchronised. */
 				agent_close(h, "bad frame from the agent: %s", strerror(-ret));
-				return 0;
+				return;
 			}
 			memmove(h->in, h->in + used, h->in_len - used);
 			h->in_len -= used;
 			on_guest_msg(h, &m);
 			pm_msg_release(&m);
 			if (h->astate != AGENT_UP)
-				return 0;
+				return;
 		}
 	}
 	agent_update(h);
-	return 0;
+	return;
 }
 
 static void agent_connect(struct hvm *h)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLOUT };
 	int ret;
 
 	if (vm_path(h->u, h->name, "agent", sa.sun_path, sizeof(sa.sun_path)))
@@ -355,9 +372,29 @@ static void agent_connect(struct hvm *h)
 		return;
 	}
 	h->astate = AGENT_CONNECTING;
-	ret = sd_event_add_io(hvxd_event(h->u->d), &h->io, h->fd, EPOLLOUT, agent_io, h);
-	if (ret < 0)
-		agent_close(h, "sd_event_add_io: %s", strerror(-ret));
+	ev.data.ptr = h;
+	if (epoll_ctl(h->u->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0) {
+		agent_close(h, "epoll_ctl: %m");
+		return;
+	}
+	h->events = ev.events;
+}
+
+/* Hvms are freed only from other sources: the pointers stay valid here. */
+static int on_agents(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct pm_unit *u = userdata;
+	struct epoll_event evs[128];
+	int n = epoll_wait(u->epfd, evs, 128, 0);
+
+	for (int i = 0; i < n; i++) {
+		struct hvm *h = evs[i].data.ptr;
+
+		/* An earlier event of this batch may have closed it. */
+		if (h->fd >= 0 && h->events)
+			agent_io(h, evs[i].events);
+	}
+	return 0;
 }
 
 static int agent_retry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -591,7 +628,6 @@ static void hvm_free(struct hvm *h)
 	if (h->reporter)
 		hvxd_call_fail(h->reporter, ENODEV, "%s went away", h->name);
 	sd_event_source_disable_unref(h->report_timer);
-	sd_event_source_disable_unref(h->io);
 	sd_event_source_disable_unref(h->retry);
 	if (h->fd >= 0)
 		close(h->fd);
@@ -716,9 +752,17 @@ static int unit_init(struct hvxd *d, const void *conf, void **priv)
 		goto err_free;
 	}
 	raise_nofile(u->conf.nofile);
+	u->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (u->epfd < 0) {
+		ret = -errno;
+		goto err_table;
+	}
+	ret = sd_event_add_io(hvxd_event(d), &u->ep_src, u->epfd, EPOLLIN, on_agents, u);
+	if (ret < 0)
+		goto err_epoll;
 	ret = pm_engine_new(&u->engine, hvxd_event(d), &engine_ops, u);
 	if (ret)
-		goto err_table;
+		goto err_epoll;
 	apply_timeouts(u);
 	if (mkdir(u->conf.socket_dir, 0750) && errno != EEXIST) {
 		ret = -errno;
@@ -747,6 +791,9 @@ err_engine:
 	while (u->vms)
 		hvm_free(u->vms);
 	pm_engine_free(u->engine);
+err_epoll:
+	sd_event_source_disable_unref(u->ep_src);
+	close(u->epfd);
 err_table:
 	pm_table_release(&u->table);
 err_free:
@@ -769,6 +816,8 @@ static void unit_fini(struct hvxd *d, void *priv)
 	while (u->vms)
 		hvm_free(u->vms);
 	pm_engine_free(u->engine);
+	sd_event_source_disable_unref(u->ep_src);
+	close(u->epfd);
 	pm_table_release(&u->table);
 	free(u);
 }
