@@ -44,7 +44,9 @@ debug-modules:
 		--include=Makefile --exclude='*' kmod/ $(DEBUG_KMOD)/; \
 	$(MAKE) --no-print-directory modules KDIR=$$kdir HVX_KMOD=$(DEBUG_KMOD)
 
-# Booted with systemd as init, as make check-vm, so that the suite is whole.
+# Booted with systemd as init, as make check-vm, so that the suite is whole;
+# kasan_multi_shot: by default KASAN reports only its first error, and one
+# excused at boot would silence every later one.
 # KDIR and HVX_KMOD reach the VM (scripts/vm passes them on), so the
 # suite's `make install-modules` installs this build for the debug kernel;
 # HVX_DEBUG_MODROOT gives tests/debug/vm-suite the kernel's own modules.
@@ -52,7 +54,7 @@ check-debug: debug-modules user bpf
 	@set -e; eval "$$(scripts/debug-kernel)"; \
 	start=$$(date +%s); rc=0; \
 	KDIR=$$KDIR HVX_KMOD=$(DEBUG_KMOD) HVX_DEBUG_MODROOT=$$MODROOT \
-		scripts/vm --systemd --kernel $$IMAGE \
+		scripts/vm --systemd --kernel $$IMAGE --append kasan_multi_shot \
 		--timeout $(DEBUG_TIMEOUT) -- tests/debug/vm-suite || rc=$$?; \
 	echo "check-debug: VM on $$RELEASE took $$(($$(date +%s) - start)) s (with any wait for the VM lock), exit $$rc"; \
 	exit $$rc

@@ -35,7 +35,7 @@ printf 'lockdep p9_client_rpc no tabs\n' >"$tmp/bad"
 printf 'lockdep\tp9\t\n' >"$tmp/noreason"
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..15"
 
 klog '[ 1.0] hvx_core: loaded' '[ 2.0] ok'
 expect "clean log passes" 0 "$tmp/empty"
@@ -77,6 +77,14 @@ expect "WARN in hvx fails" 1 "$tmp/empty"
 
 klog '[ 8.0] kmemleak: Kernel memory leak detector disabled'
 expect "kmemleak turning itself off fails" 1 "$tmp/empty"
+
+klog '[ 9.0] traps: hvxctl[1016] general protection fault ip:7fc39e5ad89b sp:7ffe6b964d48 error:0 in libc.so.6[7fc39e575000+156000]' \
+	'[ 9.0] hvxctl[1017]: segfault at 0 ip 000055d0 sp 00007ffc error 4 in hvxctl[55d0+1000]'
+expect "a user process's fault is not a kernel problem" 0 "$tmp/empty"
+
+klog '[ 9.0] general protection fault, probably for non-canonical address 0xdead: 0000 [#1] PREEMPT SMP KASAN' \
+	'[ 9.0] RIP: 0010:hvx_vm_put+0x1/0x2 [hvx_core]' '[ 9.0] ---[ end trace 0 ]---'
+expect "a kernel general protection fault fails" 1 "$tmp/empty"
 
 klog '[ 1.0] ok'
 expect "allowlist entry without a reason is rejected" 2 "$tmp/noreason"
