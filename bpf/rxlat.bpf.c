@@ -93,8 +93,8 @@ static __always_inline int record(const struct sk_buff *skb)
 {
 	u64 key = (u64)skb;
 	struct rxlat_hist *h;
-	u64 *tsp, delta;
-	u32 zero = 0, slot;
+	u64 *tsp, delta, slot;
+	u32 zero = 0;
 
 	tsp = bpf_map_lookup_elem(&start, &key);
 	if (!tsp)
@@ -104,6 +104,10 @@ static __always_inline int record(const struct sk_buff *skb)
 	bpf_map_delete_elem(&start, &key);
 
 	delta /= targ_ms ? 1000000 : 1000;
+	/* 64-bit: a u32 slot gets zero-extended in a copy of the register,
+	 * and the 6.1 verifier then does not see the bound on the one used
+	 * as the index.
+	 */
 	slot = log2_u64(delta);
 	if (slot >= RXLAT_SLOTS)
 		slot = RXLAT_SLOTS - 1;
