@@ -17,6 +17,10 @@ check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 pa() { ip netns exec hvxpa "$@"; }
 pb() { ip netns exec hvxpb "$@"; }
 
+# Without udev (busybox init) nothing loads the NIC driver.
+modprobe -q virtio_net 2>/dev/null
+udevadm settle 2>/dev/null
+sleep 0.5
 nics=()
 for d in /sys/class/net/*; do
 	[ "$(basename "$(readlink -f "$d/device/driver" 2>/dev/null)")" = virtio_net ] &&
