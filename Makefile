@@ -82,9 +82,10 @@ check-san: $(UNIT_TESTS)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/tap-run --name unit-asan $(UNIT_TESTS)
 
-# One boot, with systemd as init so that hvxd.service runs as users get it.
+# One boot, with systemd as init so that hvxd.service runs as users get it,
+# and two NICs on a QEMU hub for hvx_poll.
 check-vm: all
-	scripts/vm --systemd --timeout 1800 -- tests/run-vm
+	scripts/vm --systemd --nics 2 --timeout 1800 -- tests/run-vm
 
 run: all
 	scripts/vm --systemd
