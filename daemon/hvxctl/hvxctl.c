@@ -48,6 +48,51 @@ int hvxctl_nl_fail(struct hvxctl *c, struct hvx_nl *nl, int err)
 	return hvxctl_fail(c, err, "%s", ext);
 }
 
+struct collect {
+	struct json_object *arr;
+	struct json_object *(*decode)(struct nlmsghdr *nlh, int *err);
+};
+
+static int collect(struct nlmsghdr *nlh, void *arg)
+{
+	struct collect *col = arg;
+	struct json_object *o;
+	int err;
+
+	o = col->decode(nlh, &err);
+	if (!o)
+		return err;
+	if (json_object_array_add(col->arr, o)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int hvxctl_nl_request(struct hvxctl *c, struct hvx_nl *nl, struct nl_msg *msg,
+		      struct json_object *(*decode)(struct nlmsghdr *, int *),
+		      struct json_object **out)
+{
+	struct collect col = { .decode = decode };
+	int ret;
+
+	if (decode) {
+		col.arr = json_object_new_array();
+		if (!col.arr) {
+			nlmsg_free(msg);
+			return hvxctl_fail(c, -ENOMEM, "allocating output");
+		}
+	}
+	ret = hvx_nl_request(nl, msg, decode ? collect : NULL, &col);
+	if (ret) {
+		json_object_put(col.arr);
+		return hvxctl_nl_fail(c, nl, ret);
+	}
+	if (out)
+		*out = col.arr;
+	return 0;
+}
+
 int hvxctl_usage(struct hvxctl *c, const char *fmt, ...)
 {
 	va_list ap;

@@ -71,6 +71,14 @@ int hvxctl_nl_open(struct hvxctl *c, struct hvx_nl **nl, const char *family,
 		   uint8_t version);
 
 /*
+ * Send @msg (consumed) on @nl and wait for the answer; with @decode,
+ * *@out gets the replies decoded into an array. Returns an exit code.
+ */
+int hvxctl_nl_request(struct hvxctl *c, struct hvx_nl *nl, struct nl_msg *msg,
+		      struct json_object *(*decode)(struct nlmsghdr *, int *),
+		      struct json_object **out);
+
+/*
  * Print @o (consumed) as JSON with -j/-p, else through @text. Returns an
  * exit code.
  */

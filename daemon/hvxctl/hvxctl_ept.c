@@ -70,54 +70,6 @@ static int put_ids(struct hvxctl *c, struct nl_msg *msg, int argc, char **argv,
 	return 2;
 }
 
-struct collect {
-	struct json_object *arr;
-	struct json_object *(*decode)(struct nlmsghdr *nlh, int *err);
-};
-
-static int collect(struct nlmsghdr *nlh, void *arg)
-{
-	struct collect *col = arg;
-	struct json_object *o;
-	int err;
-
-	o = col->decode(nlh, &err);
-	if (!o)
-		return err;
-	if (json_object_array_add(col->arr, o)) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/*
- * Send @msg (consumed); *@out gets the decoded replies as an array (NULL
- * @decode: no reply expected). Returns an exit code.
- */
-static int request(struct hvxctl *c, struct hvx_nl *nl, struct nl_msg *msg,
-		   struct json_object *(*decode)(struct nlmsghdr *, int *),
-		   struct json_object **out)
-{
-	struct collect col = { .arr = json_object_new_array(), .decode = decode };
-	int ret;
-
-	if (!col.arr) {
-		nlmsg_free(msg);
-		return hvxctl_fail(c, -ENOMEM, "allocating output");
-	}
-	ret = hvx_nl_request(nl, msg, decode ? collect : NULL, &col);
-	if (ret) {
-		json_object_put(col.arr);
-		return hvxctl_nl_fail(c, nl, ret);
-	}
-	if (out)
-		*out = col.arr;
-	else
-		json_object_put(col.arr);
-	return 0;
-}
-
 /*
  * The common shape: open, build CMD with ids (+ @put for the rest), send,
  * print with @text (an array, or its only element when @one).
@@ -152,7 +104,7 @@ static int simple(struct hvxctl *c, int argc, char **argv, uint8_t cmd,
 		    too_many(c, argc - used, argv + used);
 	if (ret)
 		goto free;
-	ret = request(c, nl, msg, decode, decode ? &arr : NULL);
+	ret = hvxctl_nl_request(c, nl, msg, decode, decode ? &arr : NULL);
 	if (ret || !decode)
 		goto out;
 	if (one) {
@@ -436,11 +388,11 @@ static int ept_dump(struct hvxctl *c, int argc, char **argv)
 	ret = too_many(c, argc - used, argv + used);
 	if (ret)
 		goto free;
-	ret = request(c, nl, msg[0], hvx_ept_view_json, &views);
+	ret = hvxctl_nl_request(c, nl, msg[0], hvx_ept_view_json, &views);
 	msg[0] = NULL;
 	if (ret)
 		goto free;
-	ret = request(c, nl, msg[1], hvx_ept_entry_json, &entries);
+	ret = hvxctl_nl_request(c, nl, msg[1], hvx_ept_entry_json, &entries);
 	msg[1] = NULL;
 	if (ret)
 		goto free;

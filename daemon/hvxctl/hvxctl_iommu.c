@@ -152,55 +152,6 @@ nomem:
 	return NULL;
 }
 
-struct collect {
-	struct json_object *arr;
-	struct json_object *(*decode)(struct nlmsghdr *nlh, int *err);
-};
-
-static int collect(struct nlmsghdr *nlh, void *arg)
-{
-	struct collect *col = arg;
-	struct json_object *o;
-	int err;
-
-	o = col->decode(nlh, &err);
-	if (!o)
-		return err;
-	if (json_object_array_add(col->arr, o)) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/*
- * Send @msg (consumed) on @nl; with @decode, *@out gets the replies as an
- * array. Returns an exit code.
- */
-static int request(struct hvxctl *c, struct hvx_nl *nl, struct nl_msg *msg,
-		   struct json_object *(*decode)(struct nlmsghdr *, int *),
-		   struct json_object **out)
-{
-	struct collect col = { .decode = decode };
-	int ret;
-
-	if (decode) {
-		col.arr = json_object_new_array();
-		if (!col.arr) {
-			nlmsg_free(msg);
-			return hvxctl_fail(c, -ENOMEM, "allocating output");
-		}
-	}
-	ret = hvx_nl_request(nl, msg, decode ? collect : NULL, &col);
-	if (ret) {
-		json_object_put(col.arr);
-		return hvxctl_nl_fail(c, nl, ret);
-	}
-	if (out)
-		*out = col.arr;
-	return 0;
-}
-
 static void text_maps(struct json_object *arr)
 {
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
@@ -334,10 +285,10 @@ static int run(struct hvxctl *c, enum verb verb, int argc, char **argv)
 		goto out;
 	}
 	if (verb == MAP_ADD || verb == MAP_DEL) {
-		ret = request(c, nl, msg, NULL, NULL);
+		ret = hvxctl_nl_request(c, nl, msg, NULL, NULL);
 		goto out;
 	}
-	ret = request(c, nl, msg, verb == STATS ? stats_json : map_json, &arr);
+	ret = hvxctl_nl_request(c, nl, msg, verb == STATS ? stats_json : map_json, &arr);
 	if (!ret)
 		ret = hvxctl_print(c, arr, verb == STATS ? text_stats : text_maps);
 out:
