@@ -15,9 +15,14 @@
  * away in the middle restores the remembered disable files and drops the
  * freeze: the guest is as it was before.
  *
- * One thread, one poll loop. The virtio-serial port reads EOF while no
- * host is connected, so the agent keeps it open and polls it again after
- * a short sleep, as qemu-ga does; socket transports reconnect.
+ * One thread, one poll loop. The virtio-serial port reads EOF (and polls
+ * POLLHUP at once) while no host is connected, so polling it then would
+ * spin (qemu-ga opens it O_ASYNC too, yet re-polls it every 100 ms). The
+ * agent arms O_ASYNC with fcntl and sleeps until virtio_console's SIGIO
+ * says the host side changed: its PORT_OPEN control message, which QEMU
+ * sends on a chardev connect and, after an incoming migration, when the
+ * loaded port state differs from the destination's. Socket transports
+ * reconnect with a back-off.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +45,8 @@
 
 #define PORT_NAME	"org.hvx.pm.0"
 #define RETRY_MS	50
+/* Re-read a port whose driver cannot send SIGIO (no fasync) this often. */
+#define HOST_RECHECK_MS	1000
 #define RECONNECT_MAX_MS 2000
 #define CPU_MAX		1024
 
@@ -51,8 +58,12 @@ struct agent {
 	const char *port_name, *port_path, *unix_path, *sysfs, *devdir, *qos_path;
 	unsigned int vsock_cid, vsock_port;
 	int timeout_ms;
+	bool verbose;
 	/* connection */
 	int fd;
+	bool host_down;			/* virtio: the port reads EOF */
+	bool async;			/* virtio: SIGIO on host (dis)connect */
+	bool told_missing;		/* "waiting for the port" logged */
 	unsigned char in[PM_MSG_MAX * 2];
 	size_t in_len;
 	/* negotiation */
@@ -70,7 +81,7 @@ struct agent {
 	uint32_t acked;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, sigio;
 
 static void logmsg(const char *fmt, ...)
 {
@@ -83,6 +94,8 @@ static void logmsg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+#define vlog(a, ...) do { if ((a)->verbose) logmsg(__VA_ARGS__); } while (0)
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -93,7 +106,10 @@ static int64_t now_ms(void)
 
 static void on_signal(int sig)
 {
-	stop = 1;
+	if (sig == SIGIO)
+		sigio = 1;
+	else
+		stop = 1;
 }
 
 /* ---- sysfs ---- */
@@ -319,6 +335,9 @@ static int send_frame(struct agent *a, const void *buf, ssize_t len)
 		return len;
 	if (a->fd < 0)
 		return -ENOTCONN;
+	if (len >= PM_HDR_LEN)
+		vlog(a, "-> %s seq %" PRIu32, pm_msg_type_name(p[5]),
+		     (uint32_t)p[8] << 24 | p[9] << 16 | p[10] << 8 | p[11]);
 	while (len > 0) {
 		ssize_t n = send(a->fd, p, len, MSG_NOSIGNAL);
 
@@ -330,7 +349,9 @@ static int send_frame(struct agent *a, const void *buf, ssize_t len)
 
 			if (left <= 0)
 				return -ETIMEDOUT;
-			poll(&pfd, 1, left);
+			/* A virtio port polls POLLHUP, not POLLOUT, with no host. */
+			if (poll(&pfd, 1, left) > 0 && !(pfd.revents & POLLOUT))
+				return -EPIPE;
 			continue;
 		}
 		if (n < 0)
@@ -623,11 +644,35 @@ static int open_transport(struct agent *a)
 			snprintf(path, sizeof(path), "%s", a->port_path);
 		} else {
 			ret = find_port(a, path, sizeof(path));
-			if (ret)
+			if (ret) {
+				/* Once: a missing port is the first thing to look at. */
+				if (!a->told_missing)
+					logmsg("waiting for the virtio-serial port %s (%s/class/virtio-ports): %s",
+					       a->port_name, a->sysfs, strerror(-ret));
+				a->told_missing = true;
 				return ret;
+			}
 		}
 		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
+		if (fd < 0) {
+			ret = -errno;
+			if (!a->told_missing)
+				logmsg("%s: %s", path, strerror(-ret));
+			a->told_missing = true;
+			return ret;
+		}
+		a->told_missing = false;
+		/*
+		 * virtio_console signals every PORT_OPEN (host connected or
+		 * gone) and every arrival with SIGIO to the fasync owner:
+		 * that is what ends the wait while the port reads EOF.
+		 * (open(O_ASYNC) would not register it: only fcntl does.)
+		 */
+		a->async = !fcntl(fd, F_SETOWN, getpid()) &&
+			   !fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
+		logmsg("port %s open%s", path,
+		       a->async ? "" : ", no SIGIO from its driver: re-reading it every second");
+		return fd;
 	case T_VSOCK: {
 		struct sockaddr_vm sa = {
 			.svm_family = AF_VSOCK,
@@ -675,19 +720,40 @@ static void disconnect(struct agent *a, const char *why)
 	}
 }
 
+static void close_port(struct agent *a)
+{
+	close(a->fd);
+	a->fd = -1;
+	a->host_down = false;
+}
+
 /* Read what is there and act on every whole frame. */
 static void read_input(struct agent *a)
 {
-	ssize_t n = read(a->fd, a->in + a->in_len, sizeof(a->in) - a->in_len);
+	ssize_t n;
 
+	/* A SIGIO from here on is news this read cannot have seen. */
+	sigio = 0;
+	n = read(a->fd, a->in + a->in_len, sizeof(a->in) - a->in_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0) {
-		disconnect(a, n ? strerror(errno) : "the host went away");
-		/* Let the caller sleep before polling the dead end again. */
-		a->in_len = 0;
-		if (a->transport == T_VIRTIO || a->fd < 0)
-			usleep(RETRY_MS * 1000);
+	if (n < 0) {
+		int err = errno;
+
+		disconnect(a, strerror(err));
+		/* The port was unplugged (ENODEV): look it up again. */
+		if (a->fd >= 0) {
+			logmsg("port: %s", strerror(err));
+			close_port(a);
+		}
+		return;
+	}
+	if (!n) {
+		if (a->transport == T_VIRTIO && !a->host_down)
+			vlog(a, "port: no host connected (EOF)");
+		disconnect(a, "the host went away");
+		if (a->transport == T_VIRTIO)
+			a->host_down = true;
 		return;
 	}
 	a->in_len += n;
@@ -707,6 +773,7 @@ static void read_input(struct agent *a)
 		}
 		memmove(a->in, a->in + used, a->in_len - used);
 		a->in_len -= used;
+		vlog(a, "<- %s seq %" PRIu32, pm_msg_type_name(m.type), m.seq);
 		on_msg(a, &m);
 		pm_msg_release(&m);
 		if (a->fd < 0)
@@ -714,23 +781,31 @@ static void read_input(struct agent *a)
 	}
 }
 
-static int run(struct agent *a)
+/*
+ * SIGIO, SIGTERM and SIGINT are blocked except inside ppoll(): a signal
+ * that comes while the loop works is taken by the next ppoll(), never lost
+ * between a check of the flags and the wait.
+ */
+static int run(struct agent *a, const sigset_t *waitmask)
 {
 	int backoff = RETRY_MS;
 
 	while (!stop) {
-		struct pollfd pfd;
-		int timeout = -1, ret;
+		struct pollfd pfd = { -1, POLLIN, 0 };
+		struct timespec ts;
+		int64_t timeout = -1;
+		int ret;
 
 		if (a->fd < 0) {
 			ret = open_transport(a);
-			if (ret < 0) {
-				usleep(backoff * 1000);
+			if (ret >= 0) {
+				a->fd = ret;
+				a->host_down = false;
+				backoff = RETRY_MS;
+			} else {
+				timeout = backoff;
 				backoff = backoff * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : backoff * 2;
-				continue;
 			}
-			a->fd = ret;
-			backoff = RETRY_MS;
 		}
 		if (a->deadline) {
 			int64_t left = a->deadline - now_ms();
@@ -743,14 +818,29 @@ static int run(struct agent *a)
 					   a->timeout_ms);
 				continue;
 			}
-			timeout = left;
+			if (timeout < 0 || left < timeout)
+				timeout = left;
 		}
-		pfd = (struct pollfd){ a->fd, POLLIN, 0 };
-		ret = poll(&pfd, 1, timeout);
+		/* The host side changed: the port may read again. */
+		if (a->host_down && sigio) {
+			vlog(a, "port: SIGIO, the host side changed");
+			a->host_down = false;
+		}
+		if (a->fd >= 0 && a->host_down && !a->async &&
+		    (timeout < 0 || timeout > HOST_RECHECK_MS))
+			timeout = HOST_RECHECK_MS;
+		if (a->fd >= 0 && !a->host_down)
+			pfd.fd = a->fd;
+		ts.tv_sec = timeout / 1000;
+		ts.tv_nsec = timeout % 1000 * 1000000;
+		/* A negative fd is skipped: no port to read, only signals and time. */
+		ret = ppoll(&pfd, 1, timeout < 0 ? NULL : &ts, waitmask);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
 		if (ret > 0)
 			read_input(a);
+		else if (!ret && a->fd >= 0 && a->host_down && !a->async)
+			a->host_down = false;
 	}
 	rollback(a, "agent stopped");
 	return 0;
@@ -760,7 +850,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvx-guest-agent [-p DEV | -n NAME | -V CID:PORT | -u PATH]\n"
-		"                       [-s SYSFS] [-d DEVDIR] [-q QOSDEV] [-t MS]\n"
+		"                       [-s SYSFS] [-d DEVDIR] [-q QOSDEV] [-t MS] [-v]\n"
 		"  -n NAME   virtio-serial port by name (default " PORT_NAME ")\n"
 		"  -p DEV    virtio-serial port device\n"
 		"  -V CID:PORT  connect over AF_VSOCK (host CID 2)\n"
@@ -768,7 +858,8 @@ static void usage(FILE *f)
 		"  -s SYSFS  sysfs root (default /sys)\n"
 		"  -d DEVDIR where the port devices are (default /dev)\n"
 		"  -q QOSDEV PM QoS device (default /dev/cpu_dma_latency)\n"
-		"  -t MS     roll back when a round stalls this long (default 10000)\n");
+		"  -t MS     roll back when a round stalls this long (default 10000)\n"
+		"  -v        log the transport and every frame\n");
 }
 
 int main(int argc, char **argv)
@@ -779,10 +870,11 @@ int main(int argc, char **argv)
 		.timeout_ms = 10000, .fd = -1, .freeze_fd = -1, .cap_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, waitmask;
 	char *end;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "n:p:V:u:s:d:q:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:p:V:u:s:d:q:t:vh")) != -1) {
 		switch (opt) {
 		case 'n':
 			a.port_name = optarg;
@@ -822,6 +914,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'v':
+			a.verbose = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -834,10 +929,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGIO);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGIO);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigaction(SIGIO, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = run(&a);
+	ret = run(&a, &waitmask);
 	if (ret)
 		logmsg("poll: %s", strerror(-ret));
 	return ret ? 1 : 0;

@@ -108,7 +108,8 @@ struct hvm {
 	char agent_err[128];
 	/* qmp */
 	struct pm_qmp *qmp;
-	uint64_t migrated_realtime_usec;	/* MIGRATION completed */
+	uint64_t completed_realtime_usec;	/* last MIGRATION completed */
+	uint64_t migrated_realtime_usec;	/* ... of an incoming one */
 	uint64_t since_migration_usec;		/* ... to states enabled */
 	/* the guest's last report: what it applied */
 	struct json_object *guest;
@@ -518,34 +519,40 @@ static void qmp_migration(struct pm_qmp *q, const char *status, uint64_t t, void
 
 	hvxd_log_vm(LOG_INFO, UNIT, 0, h->name, "migration %s", status);
 	if (!strcmp(status, "completed")) {
-		h->migrated_realtime_usec = t ?: realtime_usec();
+		h->completed_realtime_usec = t ?: realtime_usec();
 		h->u->migrations++;
 	}
 }
 
 /*
- * The guest runs on this host now. A channel opened while QEMU was still
- * waiting for the migration does not carry data to the migrated port
- * (QEMU 7.2 never reads it again), so reconnect it, and negotiate as soon
- * as it is up.
+ * The guest runs on this host now. A channel connected while QEMU still
+ * waited for the migration is good: virtio-serial's post-load tells the
+ * guest the host side is connected (a PORT_OPEN control message) and the
+ * chardev hands over what hvxd queued once the port's virtqueues are
+ * loaded, so negotiate on it at once; without a channel yet, as soon as
+ * it is up.
  */
 static void qmp_resume(struct pm_qmp *q, bool incoming, uint64_t t, void *ud)
 {
 	struct hvm *h = ud;
 
-	if (!incoming || !h->u->conf.auto_negotiate)
+	if (!incoming)
+		return;
+	/* A source also reports completed, but never resumes: time this one. */
+	h->migrated_realtime_usec = h->completed_realtime_usec;
+	if (!h->u->conf.auto_negotiate)
 		return;
 	if (pm_vm_busy(h->vm)) {
 		hvxd_log_vm(LOG_NOTICE, UNIT, 0, h->name, "a negotiation is already running");
 		return;
 	}
-	h->negotiate_on_connect = true;
-	if (h->astate != AGENT_DOWN) {
-		agent_close(h, "reconnecting after the incoming migration");
-		sd_event_source_set_enabled(h->retry, SD_EVENT_OFF);
-		h->retry_usec = 0;
-		agent_connect(h);
+	if (h->astate != AGENT_UP) {
+		h->negotiate_on_connect = true;
+		return;
 	}
+	hvxd_log_vm(LOG_INFO, UNIT, 0, h->name,
+		    "resumed after an incoming migration: negotiating");
+	pm_vm_negotiate(h->vm, PM_TRIGGER_MIGRATION);
 }
 
 static void qmp_state(struct pm_qmp *q, enum pm_qmp_state s, const char *err, void *ud)
