@@ -788,6 +788,7 @@ static void read_input(struct agent *a)
  */
 static int run(struct agent *a, const sigset_t *waitmask)
 {
+	int64_t next_open = 0;
 	int backoff = RETRY_MS;
 
 	while (!stop) {
@@ -796,13 +797,16 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		int64_t timeout = -1;
 		int ret;
 
-		if (a->fd < 0) {
+		if (a->fd < 0 && next_open > now_ms()) {
+			timeout = next_open - now_ms();
+		} else if (a->fd < 0) {
 			ret = open_transport(a);
 			if (ret >= 0) {
 				a->fd = ret;
 				a->host_down = false;
 				backoff = RETRY_MS;
 			} else {
+				next_open = now_ms() + backoff;
 				timeout = backoff;
 				backoff = backoff * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : backoff * 2;
 			}
@@ -837,9 +841,12 @@ static int run(struct agent *a, const sigset_t *waitmask)
 		ret = ppoll(&pfd, 1, timeout < 0 ? NULL : &ts, waitmask);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
-		if (ret > 0)
+		if (ret > 0) {
 			read_input(a);
-		else if (!ret && a->fd >= 0 && a->host_down && !a->async)
+			/* A peer that accepts and hangs up must not make us spin. */
+			if (a->fd < 0)
+				next_open = now_ms() + RETRY_MS;
+		} else if (!ret && a->fd >= 0 && a->host_down && !a->async)
 			a->host_down = false;
 	}
 	rollback(a, "agent stopped");
