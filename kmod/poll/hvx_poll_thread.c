@@ -184,7 +184,12 @@ static int hvx_poll_thread(void *arg)
 			t = local_clock() - pd->slice_start;
 			WRITE_ONCE(pd->busy_ns, pd->busy_ns + t);
 		}
-		cond_resched();
+		/*
+		 * A busy thread never sleeps, so it must also report the
+		 * quiescent state RCU Tasks waits for: without it every BPF
+		 * trampoline or ftrace update blocks while the thread runs.
+		 */
+		cond_resched_tasks_rcu_qs();
 	}
 	return 0;
 }

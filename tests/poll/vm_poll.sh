@@ -34,7 +34,7 @@ fi
 if ! grep -q '^hvx_poll ' /proc/modules; then
 	modprobe hvx_poll || { echo "1..0 # SKIP hvx_poll not loadable"; exit 4; }
 fi
-echo "1..24"
+echo "1..25"
 
 SP_PIDS=()
 cleanup() {
@@ -107,6 +107,23 @@ pk1=$(field packets)
 echo "# busy: thread packets $pk0 -> $pk1, BusyPollRxPackets $rx0 -> $rx1"
 check "busy: thread took packets" test "$pk1" -gt $((pk0 + 500))
 check "busy: BusyPollRxPackets rose in the NIC's netns" test "$rx1" -gt $((rx0 + 500))
+
+# A busy thread never sleeps, yet RCU Tasks grace periods must still end:
+# attaching a BPF trampoline (rxlat's fentry probes) waits for one.
+RXLAT=${BUILD:-build}/rxlat
+if [ -x "$RXLAT" ]; then
+	"$RXLAT" 1 1 >/dev/null 2>&1 &
+	rx=$!
+	for ((i = 0; i < 120; i++)); do
+		kill -0 "$rx" 2>/dev/null || break
+		sleep 0.5
+	done
+	# When it hangs, the thread's detach or sleep below releases it.
+	check "busy: a BPF trampoline attaches while the thread polls" \
+		sh -c "! kill -0 $rx 2>/dev/null"
+else
+	ok "# SKIP $RXLAT not built"
+fi
 
 check "set adaptive, idle 500 us" pb "$HVXCTL" poll set "$B" mode adaptive idle-us 500
 sleep 1
