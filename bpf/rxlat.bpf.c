@@ -166,15 +166,29 @@ int BPF_KPROBE(rxlat_udp_kprobe, struct sock *sk, struct sk_buff *skb)
 	return record(skb);
 }
 
-/* A dropped skb's address may come back before the LRU evicts its stamp. */
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(rxlat_drop, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
+/*
+ * A freed skb's address comes back, possibly for a local datagram (netlink,
+ * unix) whose read would pick up the stale stamp: forget stamps of skbs
+ * dropped or consumed without a read (ARP, ICMP, an unread socket queue).
+ */
+static __always_inline int forget(const struct sk_buff *skb)
 {
 	u64 key = (u64)skb;
 
 	bpf_map_delete_elem(&start, &key);
 	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(rxlat_drop, struct sk_buff *skb)
+{
+	return forget(skb);
+}
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(rxlat_consume, struct sk_buff *skb)
+{
+	return forget(skb);
 }
 
 char LICENSE[] SEC("license") = "GPL";
