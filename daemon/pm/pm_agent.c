@@ -82,11 +82,18 @@ struct agent {
 };
 
 static volatile sig_atomic_t stop, sigio;
+static bool log_time;		/* -v: CLOCK_MONOTONIC time on every line */
 
 static void logmsg(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_time) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		fprintf(stderr, "[%lld.%06ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+	}
 	fputs("hvx-guest-agent: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -922,7 +929,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v':
-			a.verbose = true;
+			a.verbose = log_time = true;
 			break;
 		case 'h':
 			usage(stdout);
