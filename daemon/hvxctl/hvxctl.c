@@ -120,6 +120,21 @@ int hvxctl_nl_open(struct hvxctl *c, struct hvx_nl **nl, const char *family,
 	return 0;
 }
 
+int hvxctl_call(struct hvxctl *c, const char *method, struct json_object *params,
+		int timeout_ms, void (*text)(struct json_object *o))
+{
+	struct json_object *res;
+	char err[512];
+	int ret;
+
+	ret = hvx_ctl_call(c->socket, method, params, timeout_ms, &res, err,
+			   sizeof(err));
+	json_object_put(params);
+	if (ret)
+		return hvxctl_fail(c, ret, "%s", err);
+	return hvxctl_print(c, res, text);
+}
+
 int hvxctl_print(struct hvxctl *c, struct json_object *o,
 		 void (*text)(struct json_object *o))
 {

@@ -79,6 +79,14 @@ int hvxctl_nl_request(struct hvxctl *c, struct hvx_nl *nl, struct nl_msg *msg,
 		      struct json_object **out);
 
 /*
+ * Call hvxd's control method @method with @params (consumed, may be NULL),
+ * waiting up to @timeout_ms, and print the result as hvxctl_print() does.
+ * Returns an exit code.
+ */
+int hvxctl_call(struct hvxctl *c, const char *method, struct json_object *params,
+		int timeout_ms, void (*text)(struct json_object *o));
+
+/*
  * Print @o (consumed) as JSON with -j/-p, else through @text. Returns an
  * exit code.
  */

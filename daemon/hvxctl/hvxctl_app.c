@@ -17,7 +17,6 @@
 #include "app_manifest.h"
 #include "app_verify.h"
 #include "hvx_conf.h"
-#include "hvx_ctl.h"
 #include "hvxctl.h"
 
 #define CALL_TIMEOUT_MS 10000
@@ -409,17 +408,9 @@ static void text_list(struct json_object *res)
 
 static int app_list(struct hvxctl *c, int argc, char **argv)
 {
-	struct json_object *res;
-	char err[512];
-	int ret;
-
 	if (argc)
 		return hvxctl_usage(c, "unexpected argument \"%s\"", argv[0]);
-	ret = hvx_ctl_call(c->socket, "app.list", NULL, CALL_TIMEOUT_MS, &res,
-			   err, sizeof(err));
-	if (ret)
-		return hvxctl_fail(c, ret, "%s", err);
-	return hvxctl_print(c, res, text_list);
+	return hvxctl_call(c, "app.list", NULL, CALL_TIMEOUT_MS, text_list);
 }
 
 static const struct hvxctl_cmd app_cmds[] = {

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hvx_ctl.h"
 #include "hvxctl.h"
 
 #define CALL_TIMEOUT_MS 10000
@@ -12,16 +11,7 @@
 static int call(struct hvxctl *c, const char *method, struct json_object *params,
 		void (*text)(struct json_object *))
 {
-	struct json_object *res;
-	char err[512];
-	int ret;
-
-	ret = hvx_ctl_call(c->socket, method, params, CALL_TIMEOUT_MS, &res,
-			   err, sizeof(err));
-	json_object_put(params);
-	if (ret)
-		return hvxctl_fail(c, ret, "%s", err);
-	return hvxctl_print(c, res, text);
+	return hvxctl_call(c, method, params, CALL_TIMEOUT_MS, text);
 }
 
 static void text_status(struct json_object *st)

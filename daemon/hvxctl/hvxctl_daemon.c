@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hvx_ctl.h"
 #include "hvxctl.h"
 
 /* hvxd answers from its event loop; anything slower is a stuck daemon. */
@@ -14,15 +13,7 @@
 static int call(struct hvxctl *c, const char *method, struct json_object *params,
 		void (*text)(struct json_object *))
 {
-	char err[512];
-	struct json_object *res;
-	int ret;
-
-	ret = hvx_ctl_call(c->socket, method, params, CALL_TIMEOUT_MS, &res,
-			   err, sizeof(err));
-	if (ret)
-		return hvxctl_fail(c, ret, "%s", err);
-	return hvxctl_print(c, res, text);
+	return hvxctl_call(c, method, params, CALL_TIMEOUT_MS, text);
 }
 
 static void text_status(struct json_object *st)
@@ -68,7 +59,6 @@ static int daemon_status(struct hvxctl *c, int argc, char **argv)
 static int daemon_call(struct hvxctl *c, int argc, char **argv)
 {
 	struct json_object *params = NULL;
-	int ret;
 
 	if (!argc)
 		return hvxctl_usage(c, "missing METHOD");
@@ -81,9 +71,7 @@ static int daemon_call(struct hvxctl *c, int argc, char **argv)
 			return hvxctl_usage(c, "PARAMS must be a JSON object");
 		}
 	}
-	ret = call(c, argv[0], params, text_raw);
-	json_object_put(params);
-	return ret;
+	return call(c, argv[0], params, text_raw);
 }
 
 static const struct hvxctl_cmd daemon_cmds[] = {

@@ -16,16 +16,7 @@
 static int call(struct hvxctl *c, const char *method, struct json_object *params,
 		void (*text)(struct json_object *))
 {
-	struct json_object *res;
-	char err[512];
-	int ret;
-
-	ret = hvx_ctl_call(c->socket, method, params, CALL_TIMEOUT_MS, &res,
-			   err, sizeof(err));
-	json_object_put(params);
-	if (ret)
-		return hvxctl_fail(c, ret, "%s", err);
-	return hvxctl_print(c, res, text);
+	return hvxctl_call(c, method, params, CALL_TIMEOUT_MS, text);
 }
 
 static void text_table(struct json_object *t)
