@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Userspace library shared by hvxctl, hvxd and the feature units/objects:
 # netlink (hvx_nl), JSON output (hvx_json), config (hvx_conf), control
-# protocol (hvx_ctl). Linked statically into each program.
+# protocol (hvx_ctl), small sysfs/procfs files (hvx_file). Linked
+# statically into each program.
 
 LIBHVX_SRCS := lib/hvx_nl.c lib/hvx_json.c lib/hvx_conf.c lib/hvx_ctl.c \
-	lib/hvx_vm.c
+	lib/hvx_vm.c lib/hvx_file.c
 # Fragments that sort before this one name it $(BUILD)/lib/libhvx.a.
 LIBHVX := $(BUILD)/lib/libhvx.a
 

@@ -14,12 +14,16 @@ PM_HOST_OBJS := $(PM_PROTO_OBJS) $(BUILD)/daemon/pm/pm_proto_json.o \
 PM_AGENT := $(BUILD)/hvx-guest-agent
 USER_BINS += $(PM_AGENT)
 
-$(PM_AGENT): $(BUILD)/daemon/pm/pm_agent.o $(PM_PROTO_OBJS)
+# The sysfs reader alone from libhvx: the rest needs libnl and json-c.
+PM_AGENT_OBJS := $(BUILD)/daemon/pm/pm_agent.o $(PM_PROTO_OBJS) \
+	$(BUILD)/lib/hvx_file.o
+
+$(PM_AGENT): $(PM_AGENT_OBJS)
 	$(CC) $(USER_LDFLAGS) -o $@ $^
 
 ifneq ($(SAN),1)
 USER_BINS += $(PM_AGENT)-static
-$(PM_AGENT)-static: $(BUILD)/daemon/pm/pm_agent.o $(PM_PROTO_OBJS)
+$(PM_AGENT)-static: $(PM_AGENT_OBJS)
 	$(CC) $(USER_LDFLAGS) -static -o $@ $^
 endif
 

@@ -41,6 +41,7 @@
 #include <sys/un.h>
 #include <linux/vm_sockets.h>
 
+#include "hvx_file.h"
 #include "pm_proto.h"
 
 #define PORT_NAME	"org.hvx.pm.0"
@@ -121,38 +122,6 @@ static void on_signal(int sig)
 
 /* ---- sysfs ---- */
 
-static int read_str(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int read_u32(const char *path, uint32_t *v)
-{
-	char buf[32], *end;
-	unsigned long long x;
-	int ret = read_str(path, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	errno = 0;
-	x = strtoull(buf, &end, 10);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	*v = x > UINT32_MAX ? UINT32_MAX : x;
-	return 0;
-}
-
 static int write_str(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -205,7 +174,7 @@ static int read_states(const struct agent *a, struct pm_report *r)
 		uint32_t dis;
 
 		state_path(a, p, sizeof(p), 0, i, "name");
-		ret = read_str(p, s->name, sizeof(s->name));
+		ret = hvx_read_line(p, s->name, sizeof(s->name));
 		if (ret)
 			return ret;
 		if (!s->name[0])
@@ -214,15 +183,15 @@ static int read_states(const struct agent *a, struct pm_report *r)
 			if (*c < 0x20 || *c >= 0x7f)
 				*c = '?';
 		state_path(a, p, sizeof(p), 0, i, "latency");
-		ret = read_u32(p, &s->latency_us);
+		ret = hvx_read_u32(p, &s->latency_us);
 		if (ret)
 			return ret;
 		state_path(a, p, sizeof(p), 0, i, "residency");
-		ret = read_u32(p, &s->residency_us);
+		ret = hvx_read_u32(p, &s->residency_us);
 		if (ret)
 			return ret;
 		state_path(a, p, sizeof(p), 0, i, "disable");
-		ret = read_u32(p, &dis);
+		ret = hvx_read_u32(p, &dis);
 		if (ret)
 			return ret;
 		s->index = i;
@@ -253,7 +222,7 @@ static int snapshot(struct agent *a)
 			int ret;
 
 			state_path(a, p, sizeof(p), cpu, i, "disable");
-			ret = read_u32(p, &v);
+			ret = hvx_read_u32(p, &v);
 			if (ret)
 				return ret;
 			a->saved[cpu][i] = v != 0;
@@ -412,7 +381,7 @@ static uint32_t match(struct agent *a, const struct pm_table *t,
 
 		host_of[i] = -1;
 		state_path(a, p, sizeof(p), 0, s->index, "desc");
-		if (read_str(p, desc, sizeof(desc)))
+		if (hvx_read_line(p, desc, sizeof(desc)))
 			desc[0] = '\0';
 		for (size_t j = 0; j < t->n; j++) {
 			const struct pm_cst *c = &t->cst[j];
@@ -630,7 +599,7 @@ static int find_port(struct agent *a, char *path, size_t size)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "%s/%s/name", dir, de->d_name);
-		if (read_str(p, name, sizeof(name)) || strcmp(name, a->port_name))
+		if (hvx_read_line(p, name, sizeof(name)) || strcmp(name, a->port_name))
 			continue;
 		snprintf(path, size, "%s/%s", a->devdir, de->d_name);
 		ret = 0;

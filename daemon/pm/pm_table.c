@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "hvx_file.h"
 #include "hvx_json.h"
 #include "pm_table.h"
 
@@ -161,49 +162,11 @@ out:
 	return ret;
 }
 
-static int read_line(const char *dir, const char *file, char *buf, size_t size)
-{
-	char path[512];
-	FILE *f;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, size, f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	len = strcspn(buf, "\n");
-	buf[len] = '\0';
-	return 0;
-}
-
-static int read_u32(const char *dir, const char *file, uint32_t *v)
-{
-	char buf[32];
-	unsigned long long x;
-	char *end;
-	int ret = read_line(dir, file, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	errno = 0;
-	x = strtoull(buf, &end, 10);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	/* cpuidle shows an unknown power as -1 (UINT_MAX). */
-	*v = x > UINT32_MAX ? UINT32_MAX : x;
-	return 0;
-}
-
 int pm_table_from_sysfs(struct pm_table *t, const char *root, uint64_t io_base,
 			char *err, size_t errlen)
 {
 	struct pm_table n = { 0 };
-	char dir[256], cpu[160];
+	char dir[256], cpu[160], path[320];
 	int ret = 0, cpun;
 
 	for (cpun = 0; cpun < 4096; cpun++) {
@@ -227,7 +190,8 @@ int pm_table_from_sysfs(struct pm_table *t, const char *root, uint64_t io_base,
 		snprintf(dir, sizeof(dir), "%s/cpuidle/state%d", cpu, i);
 		if (access(dir, F_OK))
 			break;
-		ret = read_line(dir, "name", name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/name", dir);
+		ret = hvx_read_line(path, name, sizeof(name));
 		if (ret)
 			goto bad;
 		/* Busy polling is the kernel's, not an ACPI C state. */
@@ -241,10 +205,12 @@ int pm_table_from_sysfs(struct pm_table *t, const char *root, uint64_t io_base,
 			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
 				*p = '_';
 		snprintf(c->name, sizeof(c->name), "%s", name);
-		ret = read_u32(dir, "latency", &c->latency_us);
+		snprintf(path, sizeof(path), "%s/latency", dir);
+		ret = hvx_read_u32(path, &c->latency_us);
 		if (ret)
 			goto bad;
-		ret = read_u32(dir, "power", &c->power_mw);
+		snprintf(path, sizeof(path), "%s/power", dir);
+		ret = hvx_read_u32(path, &c->power_mw);
 		if (ret)
 			goto bad;
 		if (c->latency_us > CST_LATENCY_MAX)

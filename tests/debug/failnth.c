@@ -28,6 +28,7 @@
 #include <netlink/msg.h>
 
 #include "failnth.h"
+#include "hvx_file.h"
 #include "hvx_nl.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
@@ -262,22 +263,6 @@ static struct knob knobs[] = {
 	{ .path = "fail_page_alloc/times", .val = "1000000" },
 };
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 static int write_file(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -310,7 +295,7 @@ static int knobs_apply(void)
 
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		snprintf(path, sizeof(path), DEBUGFS "/%s", knobs[i].path);
-		if (read_file(path, knobs[i].old, sizeof(knobs[i].old)) ||
+		if (hvx_read_line(path, knobs[i].old, sizeof(knobs[i].old)) ||
 		    write_file(path, knobs[i].val)) {
 			fprintf(stderr, "vm_failnth: cannot set %s: %m\n", path);
 			return -1;
@@ -325,7 +310,7 @@ static long fn_times(const char *attr)
 	char path[256], buf[32];
 
 	snprintf(path, sizeof(path), DEBUGFS "/%s/times", attr);
-	if (read_file(path, buf, sizeof(buf)))
+	if (hvx_read_line(path, buf, sizeof(buf)))
 		return -1;
 	return strtol(buf, NULL, 10);
 }
