@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hvx_ctl.h"
 #include "hvxctl.h"
 
 /* A negotiation waits for the guest: up to three timeouts of hvxd's. */
@@ -82,23 +81,8 @@ static int pm_table(struct hvxctl *c, int argc, char **argv)
 
 static int pm_ssdt(struct hvxctl *c, int argc, char **argv)
 {
-	struct json_object *res;
-	char err[512];
-	int ret;
-
-	ret = no_args(c, argc, argv);
-	if (ret)
-		return ret;
-	/* The ASL itself, for `hvxctl pm ssdt > cst.asl`, even with -j. */
-	ret = hvx_ctl_call(c->socket, "pm.ssdt", NULL, CALL_TIMEOUT_MS, &res, err,
-			   sizeof(err));
-	if (ret)
-		return hvxctl_fail(c, ret, "%s", err);
-	if (c->json)
-		return hvxctl_print(c, res, NULL);
-	text_ssdt(res);
-	json_object_put(res);
-	return HVXCTL_EXIT_OK;
+	/* Without -j the ASL itself, for `hvxctl pm ssdt > cst.asl`. */
+	return no_args(c, argc, argv) ?: call(c, "pm.ssdt", NULL, text_ssdt);
 }
 
 static int pm_status(struct hvxctl *c, int argc, char **argv)
