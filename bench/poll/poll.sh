@@ -30,20 +30,17 @@ ATTACH_EXTRA=${HVX_BENCH_ATTACH:-}
 pin() { local c=$1; shift; if [ -n "$c" ]; then taskset -c "$c" "$@"; else "$@"; fi; }
 pa() { ip netns exec hvxpa "$@"; }
 pb() { ip netns exec hvxpb "$@"; }
+# The measured client, on its CPU: pingpong SECONDS.
+pingpong() { pin "$CCPU" ip netns exec hvxpb sockperf ping-pong -i 192.0.2.1 -p 11111 -m 64 -t "$1"; }
 
 # Without udev (busybox init) nothing loads the NIC driver.
 modprobe -q virtio_net 2>/dev/null
 udevadm settle 2>/dev/null
 sleep 0.5
-# A namespace deleted by a previous run returns its NICs asynchronously.
-for ((try = 0; try < 50; try++)); do
-	nics=()
-	for d in /sys/class/net/*; do
-		[ "$(basename "$(readlink -f "$d/device/driver" 2>/dev/null)")" = virtio_net ] &&
-			nics+=("$(basename "$d")")
-	done
-	[ ${#nics[@]} -ge 2 ] && break
-	sleep 0.1
+nics=()
+for d in /sys/class/net/*; do
+	[ "$(basename "$(readlink -f "$d/device/driver" 2>/dev/null)")" = virtio_net ] &&
+		nics+=("$(basename "$d")")
 done
 [ ${#nics[@]} -ge 2 ] || { echo "poll bench: needs scripts/vm --nics 2" >&2; exit 4; }
 grep -q '^hvx_poll ' /proc/modules || modprobe hvx_poll 2>/dev/null ||
@@ -76,7 +73,7 @@ pb ip link set "$B" up
 pin "$SCPU" ip netns exec hvxpa sockperf server -i 192.0.2.1 -p 11111 >/dev/null 2>&1 &
 SRV=$!
 sleep 1
-pb sockperf ping-pong -i 192.0.2.1 -p 11111 -m 64 -t 1 >/dev/null 2>&1
+pingpong 1 >/dev/null 2>&1
 
 irqs() { awk -v d="$VDEV-input" '$NF ~ "^" d { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; else break } END { print s + 0 }' /proc/interrupts; }
 rxpk() { pb cat "/sys/class/net/$B/statistics/rx_packets"; }
@@ -119,7 +116,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		sleep 0.2
 		phase "$c" "$r"
 		i0=$(irqs); p0=$(rxpk); b0=$(busyrx); read -r cb0 ct0 < <(cpustat)
-		out=$(pin "$CCPU" ip netns exec hvxpb sockperf ping-pong -i 192.0.2.1 -p 11111 -m 64 -t "$SECS" 2>&1)
+		out=$(pingpong "$SECS" 2>&1)
 		i1=$(irqs); p1=$(rxpk); b1=$(busyrx); read -r cb1 ct1 < <(cpustat)
 		phase -
 		teardown "$c"
@@ -156,16 +153,19 @@ rm -f "$RES"
 
 # The receive-path delay of B's packets (netif_receive_skb to the socket
 # read) by the BPF tool, in separate runs: its probes add their own cost.
+# Traffic starts once rxlat is attached and ends 2 s before its interval.
 RXLAT=${BUILD:-build}/rxlat
-if [ -x "$RXLAT" ] && [ -z "${HVX_BENCH_NO_RXLAT:-}" ]; then
+if [ -x "$RXLAT" ] && [ -z "${HVX_BENCH_NO_RXLAT:-}" ] && [ "$SECS" -ge 3 ]; then
 	for c in napi hvx_busy; do
 		setup "$c"
 		sleep 0.2
 		pb "$RXLAT" -i "$B" "$SECS" 1 >"/tmp/rxlat.$c" 2>&1 &
 		rx=$!
-		sleep 1
+		while kill -0 "$rx" 2>/dev/null && ! grep -q '^Tracing' "/tmp/rxlat.$c"; do
+			sleep 0.1
+		done
 		i0=$(irqs); p0=$(rxpk); s0=$(netrx); k0=$(ksoftirqd)
-		pin "$CCPU" ip netns exec hvxpb sockperf ping-pong -i 192.0.2.1 -p 11111 -m 64 -t $((SECS - 2)) >/dev/null 2>&1
+		pingpong $((SECS - 2)) >/dev/null 2>&1
 		i1=$(irqs); p1=$(rxpk); s1=$(netrx); k1=$(ksoftirqd)
 		wait "$rx" || true
 		teardown "$c"
