@@ -153,25 +153,28 @@ rm -f "$RES"
 
 # The receive-path delay of B's packets (netif_receive_skb to the socket
 # read) by the BPF tool, in separate runs: its probes add their own cost.
-# Traffic starts once rxlat is attached and ends 2 s before its interval.
+# rxlat prints on SIGINT, so its window is exactly the traffic's.
 RXLAT=${BUILD:-build}/rxlat
-if [ -x "$RXLAT" ] && [ -z "${HVX_BENCH_NO_RXLAT:-}" ] && [ "$SECS" -ge 3 ]; then
+if [ -x "$RXLAT" ] && [ -z "${HVX_BENCH_NO_RXLAT:-}" ]; then
 	for c in napi hvx_busy; do
 		setup "$c"
 		sleep 0.2
-		pb "$RXLAT" -i "$B" "$SECS" 1 >"/tmp/rxlat.$c" 2>&1 &
+		# Not through pb: $! must be rxlat itself (ip netns exec execs it).
+		ip netns exec hvxpb "$RXLAT" -i "$B" >"/tmp/rxlat.$c" 2>&1 &
 		rx=$!
 		while kill -0 "$rx" 2>/dev/null && ! grep -q '^Tracing' "/tmp/rxlat.$c"; do
 			sleep 0.1
 		done
 		i0=$(irqs); p0=$(rxpk); s0=$(netrx); k0=$(ksoftirqd)
-		pingpong $((SECS - 2)) >/dev/null 2>&1
+		pingpong "$SECS" >/dev/null 2>&1
 		i1=$(irqs); p1=$(rxpk); s1=$(netrx); k1=$(ksoftirqd)
+		kill -INT "$rx" 2>/dev/null
 		wait "$rx" || true
 		teardown "$c"
 		echo
 		echo "rxlat -i $B, $c: $((p1 - p0)) packets received on $B, $((i1 - i0)) hard IRQs on its input queue,"
-		echo "$((s1 - s0)) NET_RX softirqs (both NICs), ksoftirqd ran $((k1 - k0)) ticks"
+		echo "$((s1 - s0)) NET_RX softirqs (both NICs), ksoftirqd ran $((k1 - k0)) ticks;" \
+			"rxlat counted $(awk -F'|' '/->/ { split($1, a, ":"); s += a[2] } END { print s + 0 }' "/tmp/rxlat.$c") socket reads"
 		cat "/tmp/rxlat.$c"
 		rm -f "/tmp/rxlat.$c"
 	done
