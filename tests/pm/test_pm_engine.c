@@ -72,6 +72,20 @@ static void run_until_done(struct pm_vm *v, int ms)
 		sd_event_run(ev, 1000);
 }
 
+/* Start a round on vm and answer its first @replies steps: FROZEN, ACK. */
+static uint32_t start_round(int replies, uint32_t mask)
+{
+	uint32_t seq;
+
+	ck_assert_int_eq(pm_vm_negotiate(vm, PM_TRIGGER_MANUAL), 0);
+	seq = pm_vm_seq(vm);
+	if (replies >= 1)
+		ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_FROZEN, seq, 0, NULL), 0);
+	if (replies >= 2)
+		ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_ACK, seq, mask, NULL), 0);
+	return seq;
+}
+
 static void full_round(struct pm_vm *v)
 {
 	uint32_t seq;
@@ -185,12 +199,7 @@ START_TEST(error_in_each_state)
 		uint32_t seq;
 
 		rec.n = 0;
-		ck_assert_int_eq(pm_vm_negotiate(vm, PM_TRIGGER_MANUAL), 0);
-		seq = pm_vm_seq(vm);
-		if (at >= 1)
-			pm_vm_recv(vm, PM_REPLY_FROZEN, seq, 0, NULL);
-		if (at >= 2)
-			pm_vm_recv(vm, PM_REPLY_ACK, seq, 1, NULL);
+		seq = start_round(at, 1);
 		ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_ERROR, seq, 0, "bad TABLE"), 0);
 		ck_assert_int_eq(pm_vm_state(vm), PM_FAILED);
 		ck_assert_int_eq(rec.what[rec.n - 1], PM_SEND_ABORT);
@@ -296,12 +305,7 @@ static void timeout_in(int replies, const char *what)
 	uint32_t seq;
 
 	pm_engine_set_timeouts(e, &to);
-	ck_assert_int_eq(pm_vm_negotiate(vm, PM_TRIGGER_MANUAL), 0);
-	seq = pm_vm_seq(vm);
-	if (replies >= 1)
-		ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_FROZEN, seq, 0, NULL), 0);
-	if (replies >= 2)
-		ck_assert_int_eq(pm_vm_recv(vm, PM_REPLY_ACK, seq, 3, NULL), 0);
+	seq = start_round(replies, 3);
 	run_until_done(vm, 2000);
 	ck_assert_int_eq(pm_vm_state(vm), PM_FAILED);
 	ck_assert(!pm_vm_busy(vm));
@@ -352,15 +356,8 @@ END_TEST
 START_TEST(disconnect_in_each_state)
 {
 	for (int at = 0; at < 3; at++) {
-		uint32_t seq;
-
 		rec.n = 0;
-		ck_assert_int_eq(pm_vm_negotiate(vm, PM_TRIGGER_MANUAL), 0);
-		seq = pm_vm_seq(vm);
-		if (at >= 1)
-			pm_vm_recv(vm, PM_REPLY_FROZEN, seq, 0, NULL);
-		if (at >= 2)
-			pm_vm_recv(vm, PM_REPLY_ACK, seq, 1, NULL);
+		start_round(at, 1);
 		pm_vm_disconnected(vm, "EOF");
 		ck_assert_int_eq(pm_vm_state(vm), PM_FAILED);
 		/* Nothing can reach the guest: no ABORT is attempted. */
