@@ -141,6 +141,26 @@ struct nl_msg *fn_msg(struct fn_genl *g, uint8_t cmd, int flags)
 	return msg;
 }
 
+int fn_ioctl_result(struct fn *f, int ret)
+{
+	f->kind = ret < 0 ? FN_ACK : FN_OK;
+	f->err = ret < 0 ? -errno : 0;
+	return f->err;
+}
+
+unsigned int fn_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+
+	if (!d)
+		return 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 int fn_parse_attrs(struct nlmsghdr *nlh, struct nlattr **tb, int maxtype)
 {
 	return genlmsg_parse(nlh, 0, tb, maxtype, NULL);

@@ -101,6 +101,15 @@ int fn_request(struct fn *f, struct fn_genl *g, struct nl_msg *msg,
 /* Read whatever is queued on an events socket without blocking. */
 int fn_drain(struct fn_genl *g, fn_parse_t parse, void *arg);
 
+/*
+ * The result of an ioctl or syscall as a request's: @ret < 0 is a refusal
+ * (FN_ACK, f->err = -errno). Returns f->err.
+ */
+int fn_ioctl_result(struct fn *f, int ret);
+
+/* Open file descriptors of this process, to see a call leak none. */
+unsigned int fn_count_fds(void);
+
 /* Generic attribute parsing of a genl message; tb has maxtype + 1 slots. */
 int fn_parse_attrs(struct nlmsghdr *nlh, struct nlattr **tb, int maxtype);
 

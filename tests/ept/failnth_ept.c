@@ -6,7 +6,6 @@
  * a refused request leaves it byte for byte as it was; a successful one
  * made exactly its change.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -552,40 +551,20 @@ static int k_switch(struct fn *f)
 	return 0;
 }
 
-static int ioctl_result(struct fn *f, int ret)
-{
-	f->kind = ret < 0 ? FN_ACK : FN_OK;
-	f->err = ret < 0 ? -errno : 0;
-	return f->err;
-}
-
-static unsigned int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned int n = 0;
-
-	if (!d)
-		return 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static int c_ioc_memfd(struct fn *f)
 {
 	int fd;
 
-	f->v[FDS_BEFORE] = count_fds();
+	f->v[FDS_BEFORE] = fn_count_fds();
 	fd = memfd_new(f);
 	if (fd >= 0)
 		f->v[NEW_FD] = fd + 1;
-	return ioctl_result(f, fd);
+	return fn_ioctl_result(f, fd);
 }
 
 static int k_ioc_memfd(struct fn *f)
 {
-	unsigned int fds = count_fds();
+	unsigned int fds = fn_count_fds();
 
 	if (refused(f) && fds != f->v[FDS_BEFORE])
 		return fn_bad(f, "MEMFD failed (%s) but %u fds became %u",
@@ -601,7 +580,7 @@ static int c_ioc_switch(struct fn *f)
 		.size = sizeof(sw), .view_id = (uint32_t)f->v[VIEW_ID],
 	};
 
-	return ioctl_result(f, ioctl((int)f->v[MEM_FD] - 1, HVX_EPT_IOC_SWITCH, &sw));
+	return fn_ioctl_result(f, ioctl((int)f->v[MEM_FD] - 1, HVX_EPT_IOC_SWITCH, &sw));
 }
 
 static const struct failnth_case ept_cases[] = {

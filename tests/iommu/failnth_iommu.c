@@ -20,7 +20,6 @@
  * counters), is what the retry creates anyway, and goes with the VM; the
  * checks require it to be empty.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -622,13 +621,6 @@ static const uint32_t inv_dte[4] = {
 	G_DEV, (uint32_t)HVX_IOMMU_CMD_INVALIDATE_DEVTAB_ENTRY << 28, 0, 0,
 };
 
-static int ioctl_result(struct fn *f, int ret)
-{
-	f->kind = ret < 0 ? FN_ACK : FN_OK;
-	f->err = ret < 0 ? -errno : 0;
-	return f->err;
-}
-
 /* One command through the host ring: there (translated) or not at all. */
 static int host_check(struct fn *f, const char *what)
 {
@@ -663,7 +655,7 @@ static int submit_call(struct fn *f)
 	a.size = sizeof(a);
 	memcpy(a.cmd, inv_dte, sizeof(a.cmd));
 	f->p[RESULT] = &a;
-	return ioctl_result(f, ioctl((int)f->v[RING_FD], HVX_IOMMU_SUBMIT, &a));
+	return fn_ioctl_result(f, ioctl((int)f->v[RING_FD], HVX_IOMMU_SUBMIT, &a));
 }
 
 static int submit_check(struct fn *f)
@@ -702,7 +694,7 @@ static int doorbell_call(struct fn *f)
 		.size = sizeof(a), .flags = HVX_IOMMU_DOORBELL_SYNC,
 	};
 
-	return ioctl_result(f, ioctl((int)f->v[RING_FD], HVX_IOMMU_DOORBELL, &a));
+	return fn_ioctl_result(f, ioctl((int)f->v[RING_FD], HVX_IOMMU_DOORBELL, &a));
 }
 
 static int doorbell_check(struct fn *f)
@@ -734,7 +726,7 @@ static int irq_call(struct fn *f)
 		.size = sizeof(a), .irq = HVX_IOMMU_IRQ_EVT, .fd = (int)f->v[NEW_FD],
 	};
 
-	return ioctl_result(f, ioctl((int)f->v[RING_FD], HVX_IOMMU_SET_IRQ, &a));
+	return fn_ioctl_result(f, ioctl((int)f->v[RING_FD], HVX_IOMMU_SET_IRQ, &a));
 }
 
 /* Attached or not: an event delivered now signals the eventfd, or not. */
@@ -767,24 +759,11 @@ static int irq_check(struct fn *f)
 
 /* ---- VM_OPEN ioctl --------------------------------------------------------- */
 
-static unsigned int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned int n = 0;
-
-	if (!d)
-		return 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static int open_setup(struct fn *f)
 {
 	if (vm_maps_setup(f) || dev_open(f))
 		return -1;
-	f->v[FDS_BEFORE] = count_fds();
+	f->v[FDS_BEFORE] = fn_count_fds();
 	return 0;
 }
 
@@ -793,7 +772,7 @@ static int open_call(struct fn *f)
 	struct hvx_iommu_vm_open a;
 	int ret = vm_open(f, (int)f->v[DEV_FD], &a);
 
-	ioctl_result(f, ret ? -1 : 0);
+	fn_ioctl_result(f, ret ? -1 : 0);
 	f->err = ret;
 	if (!ret)
 		f->v[NEW_FD] = a.out_fd;
@@ -803,7 +782,7 @@ static int open_call(struct fn *f)
 static int open_check(struct fn *f)
 {
 	struct hvx_iommu_vm_open a;
-	unsigned int fds = count_fds();
+	unsigned int fds = fn_count_fds();
 	struct istate s;
 	int ret;
 
